@@ -1,0 +1,6 @@
+package dev.gale.runtime.cli;
+
+public final class GaleCli {
+    public static void main(String[] args) {
+    }
+}
