@@ -1,0 +1,83 @@
+package dev.gale.runtime.cpu;
+
+import dev.gale.model.Model;
+import dev.gale.model.config.ModelConfig;
+import dev.gale.model.tensor.Tensor;
+import dev.gale.model.weights.LayerWeights;
+import dev.gale.model.weights.ModelWeights;
+import dev.gale.runtime.backend.BackendOptions;
+import dev.gale.runtime.backend.InferenceEngine;
+import dev.gale.runtime.backend.InferenceSession;
+
+/**
+ * A model on the pure-Java CPU backend. Large weights stay in the memory-mapped file and are read in their packed
+ * form; only the small vectors (norm weights, biases, RoPE factors) are copied to float arrays.
+ */
+public final class CpuInferenceEngine implements InferenceEngine {
+    final Model model;
+    final ModelConfig config;
+    final ModelWeights weights;
+    final WorkerPool pool;
+    final int defaultContext;
+    final float[] outputNorm;
+    final float[] ropeFreqs;
+    final Layer[] layers;
+
+    /** A block's small tensors as floats, next to its matrices. */
+    record Layer(LayerWeights w, float[] attnNorm, float[] ffnNorm, float[] postAttnNorm, float[] postFfnNorm,
+                 float[] qNorm, float[] kNorm, float[] bq, float[] bk, float[] bv) {
+    }
+
+    public CpuInferenceEngine(Model model, BackendOptions options) {
+        this.model = model;
+        this.config = model.config();
+        this.weights = model.weights();
+        this.pool = new WorkerPool(options.effectiveThreads());
+        int ctx = options.contextLength() > 0 ? options.contextLength()
+                : Math.min(config.contextLength(), BackendOptions.DEFAULT_CONTEXT);
+        this.defaultContext = ctx;
+        this.outputNorm = floats(weights.outputNorm());
+        this.ropeFreqs = floats(weights.ropeFreqs());
+        this.layers = new Layer[config.layers()];
+        for (int l = 0; l < layers.length; l++) {
+            LayerWeights w = weights.layers().get(l);
+            layers[l] = new Layer(w, floats(w.attnNorm()), floats(w.ffnNorm()), floats(w.postAttnNorm()),
+                    floats(w.postFfnNorm()), floats(w.qNorm()), floats(w.kNorm()), floats(w.bq()), floats(w.bk()),
+                    floats(w.bv()));
+        }
+    }
+
+    private static float[] floats(Tensor t) {
+        return t == null ? null : t.toFloatArray();
+    }
+
+    @Override
+    public ModelConfig config() {
+        return config;
+    }
+
+    @Override
+    public String backendName() {
+        return "cpu";
+    }
+
+    @Override
+    public String deviceName() {
+        return "Java CPU, " + pool.threads() + " thread" + (pool.threads() == 1 ? "" : "s");
+    }
+
+    @Override
+    public InferenceSession newSession(int contextLength) {
+        int ctx = contextLength > 0 ? contextLength : defaultContext;
+        if (ctx > config.contextLength()) {
+            throw new IllegalArgumentException("context length " + ctx + " exceeds the model's trained context "
+                    + config.contextLength());
+        }
+        return new CpuSession(this, ctx);
+    }
+
+    @Override
+    public void close() {
+        pool.close();
+    }
+}

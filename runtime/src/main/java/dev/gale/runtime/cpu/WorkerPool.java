@@ -1,0 +1,147 @@
+package dev.gale.runtime.cpu;
+
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A fixed set of worker threads that split index ranges between them. Threads are created once; a parallel loop
+ * allocates nothing. The calling thread takes part in the work.
+ */
+public final class WorkerPool implements AutoCloseable {
+
+    /** The body of a parallel loop over {@code [start, end)}. */
+    @FunctionalInterface
+    public interface RangeBody {
+        void run(int start, int end);
+    }
+
+    private static final int SPIN_ITERATIONS = 1 << 14;
+
+    private final Thread[] workers;
+    private final int threads;
+    private volatile RangeBody body;
+    private volatile int total;
+    private volatile int chunkSize;
+    private volatile int generation;
+    private volatile boolean closed;
+    private volatile Throwable failure;
+    /** (generation << 32) | next chunk: a worker still in an old loop cannot claim a chunk of a new one. */
+    private final AtomicLong nextChunk = new AtomicLong();
+    private final AtomicInteger pending = new AtomicInteger();
+
+    public WorkerPool(int threads) {
+        this.threads = Math.max(1, threads);
+        this.workers = new Thread[this.threads - 1];
+        for (int i = 0; i < workers.length; i++) {
+            Thread t = new Thread(this::workerLoop, "gale-worker-" + (i + 1));
+            t.setDaemon(true);
+            workers[i] = t;
+            t.start();
+        }
+    }
+
+    public int threads() {
+        return threads;
+    }
+
+    /**
+     * Runs {@code body} over {@code [0, n)} split into ranges of at least {@code grain} indices, on every thread.
+     * Returns when all ranges are done. Not reentrant: call from one thread at a time.
+     */
+    public synchronized void parallelFor(int n, int grain, RangeBody body) {
+        if (n <= 0) {
+            return;
+        }
+        int chunks = Math.min(Math.max(1, n / Math.max(1, grain)), threads * 4);
+        if (threads == 1 || chunks == 1) {
+            body.run(0, n);
+            return;
+        }
+        int size = (n + chunks - 1) / chunks;
+        this.body = body;
+        this.total = n;
+        this.chunkSize = size;
+        this.failure = null;
+        int gen = generation + 1;
+        nextChunk.set((long) gen << 32);
+        pending.set((n + size - 1) / size);
+        generation = gen;
+        for (Thread w : workers) {
+            LockSupport.unpark(w);
+        }
+        work(gen, body, n, size);
+        while (pending.get() > 0) {
+            Thread.onSpinWait();
+        }
+        this.body = null;
+        Throwable f = failure;
+        if (f != null) {
+            if (f instanceof RuntimeException re) {
+                throw re;
+            }
+            if (f instanceof Error err) {
+                throw err;
+            }
+            throw new IllegalStateException(f);
+        }
+    }
+
+    public void parallelFor(int n, RangeBody body) {
+        parallelFor(n, 1, body);
+    }
+
+    private void work(int gen, RangeBody b, int n, int size) {
+        while (true) {
+            long s = nextChunk.get();
+            if ((int) (s >>> 32) != gen) {
+                return;
+            }
+            int c = (int) s;
+            int start = c * size;
+            if (start >= n) {
+                return;
+            }
+            if (!nextChunk.compareAndSet(s, s + 1)) {
+                continue;
+            }
+            try {
+                b.run(start, Math.min(n, start + size));
+            } catch (Throwable e) {
+                failure = e;
+            } finally {
+                pending.decrementAndGet();
+            }
+        }
+    }
+
+    private void workerLoop() {
+        int seen = 0;
+        while (!closed) {
+            int spins = 0;
+            while (generation == seen && !closed) {
+                if (spins++ < SPIN_ITERATIONS) {
+                    Thread.onSpinWait();
+                } else {
+                    LockSupport.parkNanos(this, 1_000_000L);
+                }
+            }
+            if (closed) {
+                return;
+            }
+            seen = generation;
+            RangeBody b = body;
+            if (b != null) {
+                work(seen, b, total, chunkSize);
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        for (Thread w : workers) {
+            LockSupport.unpark(w);
+        }
+    }
+}
