@@ -1,0 +1,150 @@
+package dev.gale.runtime.cli;
+
+import dev.gale.model.Model;
+import dev.gale.model.tokenizer.Tokenizer;
+import dev.gale.model.tokenizer.Utf8StreamDecoder;
+import dev.gale.runtime.backend.BackendOptions;
+import dev.gale.runtime.backend.BackendProvider;
+import dev.gale.runtime.backend.Backends;
+import dev.gale.runtime.backend.InferenceEngine;
+import dev.gale.runtime.backend.InferenceSession;
+import dev.gale.runtime.generate.GenerationResult;
+import dev.gale.runtime.generate.Generator;
+import dev.gale.runtime.load.ModelLoader;
+import dev.gale.runtime.sampling.SamplingParams;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code gale generate}: stream a completion to stdout, one metrics line to stderr. */
+@Command(name = "generate", mixinStandardHelpOptions = true,
+        description = "Generate text from a prompt. The text streams to stdout; a metrics line goes to stderr.")
+final class GenerateCommand implements Callable<Integer>, CommonOptions.Holder {
+
+    @Mixin
+    CommonOptions common;
+
+    @Option(names = {"-m", "--model"}, required = true, description = "GGUF model file.")
+    Path model;
+
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    PromptSource prompt;
+
+    static final class PromptSource {
+        @Option(names = {"-p", "--prompt"}, description = "Prompt text.")
+        String text;
+
+        @Option(names = "--prompt-ids", split = ",", description = "Prompt as token ids, e.g. 1,15,27 (no BOS added).")
+        int[] ids;
+    }
+
+    @Option(names = {"-n", "--max-tokens"}, defaultValue = "256", description = "Most tokens to generate (default: ${DEFAULT-VALUE}).")
+    int maxTokens;
+
+    @Option(names = {"-t", "--temperature"}, defaultValue = "0.8", description = "Sampling temperature; 0 = greedy (default: ${DEFAULT-VALUE}).")
+    float temperature;
+
+    @Option(names = "--top-k", defaultValue = "40", description = "Top-k; 0 = off (default: ${DEFAULT-VALUE}).")
+    int topK;
+
+    @Option(names = "--top-p", defaultValue = "0.95", description = "Top-p (nucleus); 1 = off (default: ${DEFAULT-VALUE}).")
+    float topP;
+
+    @Option(names = "--min-p", defaultValue = "0.05", description = "Min-p; 0 = off (default: ${DEFAULT-VALUE}).")
+    float minP;
+
+    @Option(names = "--repeat-penalty", defaultValue = "1.0", description = "Repetition penalty; 1 = off (default: ${DEFAULT-VALUE}).")
+    float repeatPenalty;
+
+    @Option(names = "--repeat-last-n", defaultValue = "64", description = "Tokens the repetition penalty looks back over (default: ${DEFAULT-VALUE}).")
+    int repeatLastN;
+
+    @Option(names = {"-s", "--seed"}, description = "Random seed (default: random). The same seed gives the same text.")
+    Long seed;
+
+    @Option(names = "--print-ids", description = "Print the generated token ids instead of text.")
+    boolean printIds;
+
+    @Option(names = {"-c", "--ctx-size"}, defaultValue = "0", description = "Context length (default: the model's, at most 4096).")
+    int ctxSize;
+
+    @Option(names = "--threads", defaultValue = "0", description = "CPU threads (default: all cores).")
+    int threads;
+
+    @Option(names = "--backend", defaultValue = "cpu", description = "Backend: cpu or tornadovm (default: ${DEFAULT-VALUE}).")
+    String backend;
+
+    @Option(names = "--device", defaultValue = "0", description = "Device index for the backend (see 'gale devices').")
+    int device;
+
+    @Option(names = "--no-bos", description = "Do not add BOS to a text prompt.")
+    boolean noBos;
+
+    @Option(names = "--ignore-eos", description = "Keep generating past end-of-text tokens.")
+    boolean ignoreEos;
+
+    @Override
+    public CommonOptions common() {
+        return common;
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        if (maxTokens < 0) {
+            throw new IllegalArgumentException("--max-tokens must be >= 0, got " + maxTokens);
+        }
+        if (threads < 0) {
+            throw new IllegalArgumentException("--threads must be >= 0, got " + threads);
+        }
+        long s = seed != null ? seed : System.nanoTime();
+        SamplingParams params = new SamplingParams(temperature, topK, topP, minP, repeatPenalty, repeatLastN, 0f, 0f, s);
+        BackendProvider provider = Backends.named(backend);
+        PrintStream out = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), false, StandardCharsets.UTF_8);
+        PrintStream err = System.err;
+        try (Model m = ModelLoader.load(model, true, err);
+             InferenceEngine engine = provider.load(m, new BackendOptions(threads, device, ctxSize));
+             InferenceSession session = engine.newSession(ctxSize)) {
+            Tokenizer tok = m.tokenizer();
+            int[] ids;
+            if (prompt.ids != null) {
+                ids = prompt.ids;
+            } else {
+                ids = tok.encode(prompt.text, !noBos, false);
+            }
+            if (ids.length == 0) {
+                throw new IllegalArgumentException("the prompt is empty after tokenization");
+            }
+            Set<Integer> end = ignoreEos ? Set.of() : tok.endOfGenerationIds();
+            Utf8StreamDecoder utf8 = new Utf8StreamDecoder();
+            boolean[] first = {true};
+            GenerationResult r = Generator.generate(session, ids, params, maxTokens, end, token -> {
+                if (printIds) {
+                    out.print(first[0] ? String.valueOf(token) : "," + token);
+                    first[0] = false;
+                } else {
+                    out.print(utf8.feed(tok.tokenBytes(token, false)));
+                }
+                out.flush();
+                return true;
+            });
+            if (!printIds) {
+                out.print(utf8.flush());
+            }
+            out.println();
+            out.flush();
+            err.println(r.metrics().summary() + " [" + engine.backendName() + ": " + engine.deviceName()
+                    + ", stop: " + r.stopReason().name().toLowerCase() + "]");
+            if (common.verbose) {
+                err.println("prompt ids: " + Arrays.toString(ids));
+            }
+        }
+        return 0;
+    }
+}
