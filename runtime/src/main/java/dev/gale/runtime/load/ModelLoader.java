@@ -10,6 +10,8 @@ import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Opens a model and pages its weights into memory before the first token, so that the first forward pass is not
@@ -19,10 +21,12 @@ public final class ModelLoader {
     /** Files at least this large get a progress bar. */
     public static final long PROGRESS_THRESHOLD = 64L << 20;
     private static final long CHUNK = 16L << 20;
+    private static final Logger LOG = LoggerFactory.getLogger(ModelLoader.class);
 
     private ModelLoader() {}
 
     public static Model load(Path path, boolean progress, PrintStream err) throws IOException {
+        long start = System.nanoTime();
         Model model = Model.open(path);
         try {
             long total = model.weightBytes();
@@ -39,6 +43,9 @@ public final class ModelLoader {
             } else {
                 touch(model, bytes -> { });
             }
+            LOG.info("loaded {} ({} {}, {} MiB of weights) in {} ms", path.getFileName(),
+                    model.config().architecture().ggufName(), model.config().name(), total >> 20,
+                    (System.nanoTime() - start) / 1_000_000);
             return model;
         } catch (RuntimeException e) {
             model.close();
