@@ -60,6 +60,22 @@ class Utf8StreamDecoderTest {
         assertEquals("", d.flush());
     }
 
+    @Test
+    void streamsTokenBytesOfARealVocabulary() {
+        Tokenizer t = TestVocabs.tokenizer(TestVocabs.LLAMA_SPM);
+        String text = "Cửa Việt 🦙 ជាន់";
+        int[] ids = t.encode(text);
+        Utf8StreamDecoder d = new Utf8StreamDecoder();
+        StringBuilder out = new StringBuilder();
+        for (int id : ids) {
+            String piece = d.feed(t.tokenBytes(id, false));
+            assertFalse(piece.contains("\uFFFD"), "never prints half a character");
+            out.append(piece);
+        }
+        out.append(d.flush());
+        assertEquals(" " + text, out.toString());
+    }
+
     /** Bytes weighted towards UTF-8 structure: ASCII, lead bytes, continuation bytes and invalid ones. */
     @Provide
     Arbitrary<byte[]> utf8ishBytes() {
