@@ -15,9 +15,9 @@ final class CliProcess {
     private CliProcess() {}
 
     static Result run(String... args) throws IOException, InterruptedException {
-        String java = ProcessHandle.current().info().command().orElse(
+        String launcher = ProcessHandle.current().info().command().orElse(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        List<String> cmd = new ArrayList<>(List.of(java, "--add-modules", "jdk.incubator.vector",
+        List<String> cmd = new ArrayList<>(List.of(launcher, "--add-modules", "jdk.incubator.vector",
                 "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
                 GaleCli.class.getName()));
         cmd.addAll(List.of(args));
