@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.gale.model.gguf.GgufFile;
+import dev.gale.model.tokenizer.Tokenizer;
+import dev.gale.model.tokenizer.Tokenizers;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -19,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
 
 class ChatTemplateTest {
@@ -65,6 +68,17 @@ class ChatTemplateTest {
         assertEquals(ChatFormat.PHI3, ChatFormat.detect("phi3", "llama", List.of("<s>", "<|user|>", "<|end|>")));
         assertEquals(ChatFormat.LLAMA2, ChatFormat.detect("llama", "llama", List.of("<s>", "[INST]", "[/INST]")));
         assertEquals(ChatFormat.PLAIN, ChatFormat.detect("qwen2", "gpt2", List.of("a", "b")));
+    }
+
+    /** The token that closes a turn in each format must end generation. */
+    @ParameterizedTest
+    @CsvSource({"vocab/vocab-llama3-bpe.derived.gguf, <|eot_id|>", "vocab/vocab-qwen2-bpe.derived.gguf, <|im_end|>",
+            "vocab/ggml-vocab-phi-3.gguf, <|end|>"})
+    void endOfTurnTokenEndsGeneration(String file, String endOfTurn) throws IOException {
+        try (GgufFile gguf = GgufFile.open(vocab(file))) {
+            Tokenizer tokenizer = Tokenizers.fromGguf(gguf.metadata());
+            assertTrue(tokenizer.endOfGenerationIds().contains(tokenizer.tokenId(endOfTurn)), endOfTurn);
+        }
     }
 
     @Test

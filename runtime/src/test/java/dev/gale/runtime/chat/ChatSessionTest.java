@@ -16,11 +16,14 @@ import dev.gale.runtime.backend.InferenceEngine;
 import dev.gale.runtime.backend.InferenceSession;
 import dev.gale.runtime.generate.GenerationResult;
 import dev.gale.runtime.generate.Generator;
+import dev.gale.runtime.generate.StopReason;
 import dev.gale.runtime.sampling.SamplingParams;
 import java.io.ByteArrayOutputStream;
+import java.lang.reflect.Proxy;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -44,7 +47,11 @@ class ChatSessionTest {
     }
 
     private static ChatSession chat(InferenceSession session) {
-        return new ChatSession(session, model.tokenizer(), ChatTemplate.forModel(model.gguf().metadata()),
+        return chat(session, model.tokenizer());
+    }
+
+    private static ChatSession chat(InferenceSession session, Tokenizer tokenizer) {
+        return new ChatSession(session, tokenizer, ChatTemplate.forModel(model.gguf().metadata()),
                 SamplingParams.GREEDY, MAX_REPLY);
     }
 
@@ -113,6 +120,25 @@ class ChatSessionTest {
             assertEquals(first.promptTokens() - 1, again.reusedTokens());
             assertEquals(1, again.prefilledTokens());
             assertEquals(first.reply(), again.reply());
+        }
+    }
+
+    /** Replies end at the tokenizer's end-of-generation ids (stories260K never emits EOS, so one is chosen here). */
+    @Test
+    void replyEndsAtAnEndOfGenerationToken() {
+        List<Integer> streamed = new ArrayList<>();
+        try (InferenceSession session = engine.newSession(0)) {
+            chat(session).send("Tom had a dog.", token -> streamed.add(token));
+        }
+        int end = streamed.get(5);
+        Tokenizer real = model.tokenizer();
+        Tokenizer endingThere = (Tokenizer) Proxy.newProxyInstance(Tokenizer.class.getClassLoader(),
+                new Class<?>[] {Tokenizer.class}, (proxy, method, args) -> method.getName().equals("endOfGenerationIds")
+                        ? Set.of(end) : method.invoke(real, args));
+        try (InferenceSession session = engine.newSession(0)) {
+            ChatTurn turn = chat(session, endingThere).send("Tom had a dog.", token -> true);
+            assertEquals(StopReason.END_OF_TEXT, turn.stopReason());
+            assertEquals(streamed.indexOf(end), turn.generatedTokens());
         }
     }
 
