@@ -13,11 +13,13 @@ public interface Tokenizer {
      *
      * @param text         the text
      * @param addSpecial   add BOS (and EOS) as the file says ({@code tokenizer.ggml.add_bos_token}, default per model)
-     * @param parseSpecial recognise special/control token texts (e.g. {@code <|eot_id|>}) inside the text
+     * @param parseSpecial recognise special/control token texts (e.g. {@code <|eot_id|>}) inside the text.
+     *                     User-defined tokens (token type 4, e.g. Qwen's {@code <think>}) are recognised either way,
+     *                     as in llama.cpp and Hugging Face tokenizers.
      */
     int[] encode(String text, boolean addSpecial, boolean parseSpecial);
 
-    /** Encodes plain text: no BOS, no special-token parsing. */
+    /** Encodes plain text: no BOS, no control-token parsing. */
     default int[] encode(String text) {
         return encode(text, false, false);
     }
