@@ -2,6 +2,7 @@ package dev.gale.runtime.cli;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,14 +16,14 @@ final class CliProcess {
     private CliProcess() {}
 
     static Result run(String... args) throws IOException, InterruptedException {
-        String launcher = ProcessHandle.current().info().command().orElse(
+        String javaBin = ProcessHandle.current().info().command().orElse(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        List<String> cmd = new ArrayList<>(List.of(launcher, "--add-modules", "jdk.incubator.vector",
+        List<String> cmd = new ArrayList<>(List.of(javaBin, "--add-modules", "jdk.incubator.vector",
                 "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
                 GaleCli.class.getName()));
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd);
-        Path errFile = java.nio.file.Files.createTempFile("gale-cli", ".err");
+        Path errFile = Files.createTempFile("gale-cli", ".err");
         pb.redirectError(errFile.toFile());
         Process p = pb.start();
         p.getOutputStream().close();
@@ -31,10 +32,10 @@ final class CliProcess {
             p.destroyForcibly();
             throw new AssertionError("CLI did not finish: " + cmd);
         }
-        String err = java.nio.file.Files.readString(errFile, StandardCharsets.UTF_8)
+        String err = Files.readString(errFile, StandardCharsets.UTF_8)
                 .lines().filter(l -> !l.startsWith("WARNING: Using incubator modules"))
                 .reduce("", (a, b) -> a + b + "\n");
-        java.nio.file.Files.deleteIfExists(errFile);
+        Files.deleteIfExists(errFile);
         return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8), err);
     }
 }
