@@ -50,6 +50,7 @@ public final class GaleCli {
         } else if (!(ex instanceof IllegalArgumentException || ex instanceof java.io.IOException
                 || ex instanceof dev.gale.model.gguf.GgufFormatException
                 || ex instanceof dev.gale.model.config.UnsupportedModelException
+                || ex instanceof dev.gale.model.chat.ChatTemplateException
                 || ex instanceof dev.gale.runtime.backend.ContextOverflowException)) {
             err.println("(run with --verbose for the stack trace)");
         }

@@ -48,41 +48,14 @@ final class GenerateCommand implements Callable<Integer>, CommonOptions.Holder {
     @Option(names = {"-n", "--max-tokens"}, defaultValue = "256", description = "Most tokens to generate (default: ${DEFAULT-VALUE}).")
     int maxTokens;
 
-    @Option(names = {"-t", "--temperature"}, defaultValue = "0.8", description = "Sampling temperature; 0 = greedy (default: ${DEFAULT-VALUE}).")
-    float temperature;
-
-    @Option(names = "--top-k", defaultValue = "40", description = "Top-k; 0 = off (default: ${DEFAULT-VALUE}).")
-    int topK;
-
-    @Option(names = "--top-p", defaultValue = "0.95", description = "Top-p (nucleus); 1 = off (default: ${DEFAULT-VALUE}).")
-    float topP;
-
-    @Option(names = "--min-p", defaultValue = "0.05", description = "Min-p; 0 = off (default: ${DEFAULT-VALUE}).")
-    float minP;
-
-    @Option(names = "--repeat-penalty", defaultValue = "1.0", description = "Repetition penalty; 1 = off (default: ${DEFAULT-VALUE}).")
-    float repeatPenalty;
-
-    @Option(names = "--repeat-last-n", defaultValue = "64", description = "Tokens the repetition penalty looks back over (default: ${DEFAULT-VALUE}).")
-    int repeatLastN;
-
-    @Option(names = {"-s", "--seed"}, description = "Random seed (default: random). The same seed gives the same text.")
-    Long seed;
+    @Mixin
+    SamplingOptions sampling;
 
     @Option(names = "--print-ids", description = "Print the generated token ids instead of text.")
     boolean printIds;
 
-    @Option(names = {"-c", "--ctx-size"}, defaultValue = "0", description = "Context length (default: the model's, at most 4096).")
-    int ctxSize;
-
-    @Option(names = "--threads", defaultValue = "0", description = "CPU threads (default: all cores).")
-    int threads;
-
-    @Option(names = "--backend", defaultValue = "cpu", description = "Backend: cpu or tornadovm (default: ${DEFAULT-VALUE}).")
-    String backend;
-
-    @Option(names = "--device", defaultValue = "0", description = "Device index for the backend (see 'gale devices').")
-    int device;
+    @Mixin
+    EngineOptions engineOptions;
 
     @Option(names = "--no-bos", description = "Do not add BOS to a text prompt.")
     boolean noBos;
@@ -100,17 +73,14 @@ final class GenerateCommand implements Callable<Integer>, CommonOptions.Holder {
         if (maxTokens < 0) {
             throw new IllegalArgumentException("--max-tokens must be >= 0, got " + maxTokens);
         }
-        if (threads < 0) {
-            throw new IllegalArgumentException("--threads must be >= 0, got " + threads);
-        }
-        long s = seed != null ? seed : System.nanoTime();
-        SamplingParams params = new SamplingParams(temperature, topK, topP, minP, repeatPenalty, repeatLastN, 0f, 0f, s);
-        BackendProvider provider = Backends.named(backend);
+        SamplingParams params = sampling.params();
+        BackendOptions options = engineOptions.backendOptions();
+        BackendProvider provider = Backends.named(engineOptions.backend);
         PrintStream out = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), false, StandardCharsets.UTF_8);
         PrintStream err = System.err;
         try (Model m = ModelLoader.load(model, true, err);
-             InferenceEngine engine = provider.load(m, new BackendOptions(threads, device, ctxSize));
-             InferenceSession session = engine.newSession(ctxSize)) {
+             InferenceEngine engine = provider.load(m, options);
+             InferenceSession session = engine.newSession(options.contextLength())) {
             Tokenizer tok = m.tokenizer();
             int[] ids;
             if (prompt.ids != null) {
