@@ -16,6 +16,16 @@ public interface InferenceEngine extends AutoCloseable {
     /** A new sequence with its own KV cache of {@code contextLength} positions (0 = the engine's default). */
     InferenceSession newSession(int contextLength);
 
+    /**
+     * A cache of {@code blocks × blockSize} positions shared by many sequences, decoded together in steps of up to
+     * {@code maxStepTokens} tokens.
+     *
+     * @throws UnsupportedOperationException if this backend cannot batch sequences
+     */
+    default BatchedSession newBatchedSession(int blocks, int blockSize, int maxStepTokens) {
+        throw new UnsupportedOperationException("the " + backendName() + " backend does not support batched decoding");
+    }
+
     @Override
     void close();
 }

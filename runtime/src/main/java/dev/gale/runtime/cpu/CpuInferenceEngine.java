@@ -6,6 +6,7 @@ import dev.gale.model.tensor.Tensor;
 import dev.gale.model.weights.LayerWeights;
 import dev.gale.model.weights.ModelWeights;
 import dev.gale.runtime.backend.BackendOptions;
+import dev.gale.runtime.backend.BatchedSession;
 import dev.gale.runtime.backend.InferenceEngine;
 import dev.gale.runtime.backend.InferenceSession;
 
@@ -74,6 +75,11 @@ public final class CpuInferenceEngine implements InferenceEngine {
                     + config.contextLength());
         }
         return new CpuSession(this, ctx);
+    }
+
+    @Override
+    public BatchedSession newBatchedSession(int blocks, int blockSize, int maxStepTokens) {
+        return new CpuBatchedSession(this, blocks, blockSize, maxStepTokens);
     }
 
     @Override

@@ -1,0 +1,353 @@
+package dev.gale.runtime.cpu;
+
+import dev.gale.model.config.ModelConfig;
+import dev.gale.model.config.RopeLayout;
+import dev.gale.model.tensor.Tensor;
+import dev.gale.runtime.kv.PagedKvCache;
+
+/**
+ * The transformer forward pass on the CPU over a batch of token rows. Each row is one token of some sequence with
+ * its own position and block table, so a batch can mix the prompt chunk of one sequence with the decode tokens of
+ * others. Every weight matrix is applied to all rows at once (matrix-matrix products); attention reads each row's
+ * own sequence from the paged KV cache, causally (positions up to the row's own). Each row's arithmetic is the same
+ * whatever the other rows are.
+ */
+final class CpuForwardPass {
+    /** Per-thread attention-score scratch, grown to the longest sequence seen. */
+    private static final ThreadLocal<float[]> SCORES = ThreadLocal.withInitial(() -> new float[0]);
+
+    private final CpuInferenceEngine engine;
+    private final ModelConfig c;
+    private final WorkerPool pool;
+    private final int maxRows;
+
+    // per row
+    private final int[] tokens;
+    private final int[] positions;
+    private final int[][] tables;
+
+    // scratch, sized for maxRows rows
+    private final float[] x;
+    private final ActivationRows normed;
+    private final float[] q;
+    private final float[] k;
+    private final float[] v;
+    private final float[] qkv;
+    private final ActivationRows attnOut;
+    private final float[] proj;
+    private final float[] gate;
+    private final float[] up;
+    private final ActivationRows hidden;
+    private final float[] ropeCos;
+    private final float[] ropeSin;
+
+    CpuForwardPass(CpuInferenceEngine engine, int maxRows) {
+        if (maxRows <= 0) {
+            throw new IllegalArgumentException("a forward pass needs room for at least one row, got " + maxRows);
+        }
+        this.engine = engine;
+        this.c = engine.config;
+        this.pool = engine.pool;
+        this.maxRows = maxRows;
+        int b = maxRows;
+        this.tokens = new int[b];
+        this.positions = new int[b];
+        this.tables = new int[b][];
+        this.x = new float[b * c.dim()];
+        this.normed = new ActivationRows(b, c.dim());
+        this.q = new float[b * c.qDim()];
+        this.k = new float[b * c.kvDim()];
+        this.v = new float[b * c.vDim()];
+        this.qkv = engine.layers[0].w().wqkv() != null ? new float[b * (c.qDim() + c.kvDim() + c.vDim())] : null;
+        this.attnOut = new ActivationRows(b, c.heads() * c.valueDim());
+        this.proj = new float[b * c.dim()];
+        this.gate = new float[b * 2 * c.ffnDim()];
+        this.up = new float[b * c.ffnDim()];
+        this.hidden = new ActivationRows(b, c.ffnDim());
+        this.ropeCos = new float[b * c.ropeDim() / 2];
+        this.ropeSin = new float[b * c.ropeDim() / 2];
+    }
+
+    int maxRows() {
+        return maxRows;
+    }
+
+    /** Throws if {@code token} is not in the vocabulary. */
+    void checkToken(int token) {
+        if (token < 0 || token >= c.vocabSize()) {
+            throw new IllegalArgumentException("token id " + token + " is outside the vocabulary [0, " + c.vocabSize() + ")");
+        }
+    }
+
+    /** Sets row {@code row} of the next {@link #run}: {@code token} at {@code position}, cached through {@code table}. */
+    void setRow(int row, int token, int position, int[] table) {
+        tokens[row] = token;
+        positions[row] = position;
+        tables[row] = table;
+    }
+
+    /** Runs rows {@code [0, n)} through every layer, writing their keys and values into {@code kv}. */
+    void run(PagedKvCache kv, int n) {
+        if (n <= 0 || n > maxRows) {
+            throw new IllegalArgumentException("a step runs 1 to " + maxRows + " rows, got " + n);
+        }
+        int dim = c.dim();
+        Tensor embd = engine.weights.tokenEmbedding();
+        float embScale = c.architecture().isGemma() ? (float) Math.sqrt(dim) : 1f;
+        for (int t = 0; t < n; t++) {
+            embd.dequantizeRow(tokens[t], x, t * dim);
+            if (embScale != 1f) {
+                for (int i = 0; i < dim; i++) {
+                    x[t * dim + i] *= embScale;
+                }
+            }
+        }
+        for (int l = 0; l < c.layers(); l++) {
+            attention(kv, l, n);
+            feedForward(l, n);
+        }
+    }
+
+    /**
+     * Final norm and output projection for the given rows: the logits of {@code rows[i]} go to
+     * {@code out[outOffset + i * vocab ..]}.
+     */
+    void logits(int[] rows, int count, float[] out, int outOffset) {
+        int dim = c.dim();
+        float[] xs = normed.values();
+        for (int r = 0; r < count; r++) {
+            Activations.rmsNorm(xs, r * dim, x, rows[r] * dim, engine.outputNorm, dim, c.rmsEps());
+        }
+        normed.set(count);
+        int vocab = c.vocabSize();
+        MatMul.matmul(pool, engine.weights.output(), normed, out, 0, vocab, vocab, outOffset);
+        float cap = c.finalSoftcap();
+        if (cap > 0) {
+            for (int i = 0; i < count * vocab; i++) {
+                out[outOffset + i] = Activations.softcap(out[outOffset + i], cap);
+            }
+        }
+    }
+
+    private void attention(PagedKvCache kv, int l, int n) {
+        CpuInferenceEngine.Layer layer = engine.layers[l];
+        int dim = c.dim();
+        int qDim = c.qDim();
+        int kvDim = c.kvDim();
+        int vDim = c.vDim();
+        float eps = c.rmsEps();
+        float[] xs = normed.values();
+        for (int t = 0; t < n; t++) {
+            Activations.rmsNorm(xs, t * dim, x, t * dim, layer.attnNorm(), dim, eps);
+        }
+        normed.set(n);
+        if (layer.w().wqkv() != null) {
+            int total = qDim + kvDim + vDim;
+            MatMul.matmul(pool, layer.w().wqkv(), normed, qkv);
+            for (int t = 0; t < n; t++) {
+                System.arraycopy(qkv, t * total, q, t * qDim, qDim);
+                System.arraycopy(qkv, t * total + qDim, k, t * kvDim, kvDim);
+                System.arraycopy(qkv, t * total + qDim + kvDim, v, t * vDim, vDim);
+            }
+        } else {
+            MatMul.matmul(pool, layer.w().wq(), normed, q);
+            MatMul.matmul(pool, layer.w().wk(), normed, k);
+            MatMul.matmul(pool, layer.w().wv(), normed, v);
+        }
+        addBias(q, layer.bq(), n, qDim);
+        addBias(k, layer.bk(), n, kvDim);
+        addBias(v, layer.bv(), n, vDim);
+        int hd = c.headDim();
+        if (layer.qNorm() != null) {
+            for (int i = 0; i < n * c.heads(); i++) {
+                Activations.rmsNorm(q, i * hd, q, i * hd, layer.qNorm(), hd, eps);
+            }
+            for (int i = 0; i < n * c.kvHeads(); i++) {
+                Activations.rmsNorm(k, i * hd, k, i * hd, layer.kNorm(), hd, eps);
+            }
+        }
+        boolean local = c.isLocalLayer(l);
+        float base = local ? c.ropeBaseLocal() : c.ropeBase();
+        ropeTables(n, base);
+        for (int t = 0; t < n; t++) {
+            for (int h = 0; h < c.heads(); h++) {
+                rope(q, t * qDim + h * hd, t);
+            }
+            for (int h = 0; h < c.kvHeads(); h++) {
+                rope(k, t * kvDim + h * hd, t);
+            }
+        }
+        int bs = kv.blockSize();
+        for (int t = 0; t < n; t++) {
+            int p = positions[t];
+            int block = tables[t][p / bs];
+            int slot = p % bs;
+            System.arraycopy(k, t * kvDim, kv.keys(l, block), slot * kvDim, kvDim);
+            System.arraycopy(v, t * vDim, kv.values(l, block), slot * vDim, vDim);
+        }
+
+        int heads = c.heads();
+        int group = c.groupSize();
+        int vd = c.valueDim();
+        float scale = (float) (1.0 / Math.sqrt(hd));
+        float softcap = c.attnSoftcap();
+        int window = local ? c.slidingWindow() : 0;
+        float[] out = attnOut.values();
+        pool.parallelFor(n * heads, (start, end) -> {
+            float[] scores = SCORES.get();
+            for (int i = start; i < end; i++) {
+                int t = i / heads;
+                int h = i % heads;
+                int kvh = h / group;
+                int p = positions[t];
+                int[] table = tables[t];
+                if (scores.length <= p) {
+                    scores = new float[Math.max(p + 1, 2 * scores.length)];
+                    SCORES.set(scores);
+                }
+                int first = window > 0 ? Math.max(0, p - window + 1) : 0;
+                int qOff = t * qDim + h * hd;
+                float max = Float.NEGATIVE_INFINITY;
+                for (int j0 = first; j0 <= p; ) {
+                    int slot = j0 % bs;
+                    int jEnd = Math.min(p + 1, j0 - slot + bs);
+                    float[] kc = kv.keys(l, table[j0 / bs]);
+                    for (int j = j0; j < jEnd; j++, slot++) {
+                        int kOff = slot * kvDim + kvh * hd;
+                        float s = 0;
+                        for (int d = 0; d < hd; d++) {
+                            s += q[qOff + d] * kc[kOff + d];
+                        }
+                        s *= scale;
+                        if (softcap > 0) {
+                            s = Activations.softcap(s, softcap);
+                        }
+                        scores[j] = s;
+                        max = Math.max(max, s);
+                    }
+                    j0 = jEnd;
+                }
+                double sum = 0;
+                for (int j = first; j <= p; j++) {
+                    float e = (float) Math.exp(scores[j] - max);
+                    scores[j] = e;
+                    sum += e;
+                }
+                float inv = (float) (1.0 / sum);
+                int oOff = t * heads * vd + h * vd;
+                for (int d = 0; d < vd; d++) {
+                    out[oOff + d] = 0;
+                }
+                for (int j0 = first; j0 <= p; ) {
+                    int slot = j0 % bs;
+                    int jEnd = Math.min(p + 1, j0 - slot + bs);
+                    float[] vc = kv.values(l, table[j0 / bs]);
+                    for (int j = j0; j < jEnd; j++, slot++) {
+                        float w = scores[j] * inv;
+                        int vOff = slot * vDim + kvh * vd;
+                        for (int d = 0; d < vd; d++) {
+                            out[oOff + d] += w * vc[vOff + d];
+                        }
+                    }
+                    j0 = jEnd;
+                }
+            }
+        });
+        attnOut.set(n);
+        MatMul.matmul(pool, layer.w().wo(), attnOut, proj);
+        residual(proj, layer.postAttnNorm(), n);
+    }
+
+    private void feedForward(int l, int n) {
+        CpuInferenceEngine.Layer layer = engine.layers[l];
+        int dim = c.dim();
+        int ff = c.ffnDim();
+        float[] xs = normed.values();
+        for (int t = 0; t < n; t++) {
+            Activations.rmsNorm(xs, t * dim, x, t * dim, layer.ffnNorm(), dim, c.rmsEps());
+        }
+        normed.set(n);
+        float[] h = hidden.values();
+        if (layer.w().wGateUp() != null) {
+            MatMul.matmul(pool, layer.w().wGateUp(), normed, gate);
+            for (int t = 0; t < n; t++) {
+                for (int i = 0; i < ff; i++) {
+                    h[t * ff + i] = act(gate[t * 2 * ff + i]) * gate[t * 2 * ff + ff + i];
+                }
+            }
+        } else {
+            MatMul.matmul(pool, layer.w().wGate(), normed, gate);
+            MatMul.matmul(pool, layer.w().wUp(), normed, up);
+            for (int i = 0; i < n * ff; i++) {
+                h[i] = act(gate[i]) * up[i];
+            }
+        }
+        hidden.set(n);
+        MatMul.matmul(pool, layer.w().wDown(), hidden, proj);
+        residual(proj, layer.postFfnNorm(), n);
+    }
+
+    private float act(float v) {
+        return c.architecture().isGemma() ? Activations.gelu(v) : Activations.silu(v);
+    }
+
+    /** x += (postNorm == null ? delta : rmsNorm(delta) * postNorm). */
+    private void residual(float[] delta, float[] postNorm, int n) {
+        int dim = c.dim();
+        if (postNorm != null) {
+            for (int t = 0; t < n; t++) {
+                Activations.rmsNorm(delta, t * dim, delta, t * dim, postNorm, dim, c.rmsEps());
+            }
+        }
+        for (int i = 0; i < n * dim; i++) {
+            x[i] += delta[i];
+        }
+    }
+
+    private static void addBias(float[] y, float[] bias, int n, int width) {
+        if (bias == null) {
+            return;
+        }
+        for (int t = 0; t < n; t++) {
+            for (int i = 0; i < width; i++) {
+                y[t * width + i] += bias[i];
+            }
+        }
+    }
+
+    /** cos/sin of θ_i = p · base^(−2i/d) (divided by the Llama 3 frequency factor, times the linear scale). */
+    private void ropeTables(int n, float base) {
+        int half = c.ropeDim() / 2;
+        float thetaScale = (float) Math.pow(base, -2.0 / c.ropeDim());
+        float[] factors = engine.ropeFreqs;
+        float freqScale = c.ropeScale();
+        for (int t = 0; t < n; t++) {
+            float theta = positions[t];
+            for (int i = 0; i < half; i++) {
+                float th = theta;
+                if (factors != null) {
+                    th /= factors[i];
+                }
+                th *= freqScale;
+                ropeCos[t * half + i] = (float) Math.cos(th);
+                ropeSin[t * half + i] = (float) Math.sin(th);
+                theta *= thetaScale;
+            }
+        }
+    }
+
+    private void rope(float[] vec, int off, int t) {
+        int half = c.ropeDim() / 2;
+        boolean neox = c.architecture().ropeLayout() == RopeLayout.NEOX;
+        for (int i = 0; i < half; i++) {
+            float cos = ropeCos[t * half + i];
+            float sin = ropeSin[t * half + i];
+            int a = neox ? off + i : off + 2 * i;
+            int b = neox ? off + i + half : off + 2 * i + 1;
+            float x0 = vec[a];
+            float x1 = vec[b];
+            vec[a] = x0 * cos - x1 * sin;
+            vec[b] = x0 * sin + x1 * cos;
+        }
+    }
+}

@@ -1,0 +1,78 @@
+package dev.gale.runtime.kv;
+
+/**
+ * F32 keys and values stored in fixed-size blocks of positions. A sequence reaches its positions through a block
+ * table: position {@code p} lives in block {@code table[p / blockSize]} at slot {@code p % blockSize}. Which block
+ * belongs to which sequence is decided by a {@link BlockPool}; this class only holds the numbers.
+ */
+public final class PagedKvCache {
+    private final float[][][] keys;
+    private final float[][][] values;
+    private final int blocks;
+    private final int blockSize;
+    private final int kvDim;
+    private final int vDim;
+
+    /**
+     * @param layers    transformer blocks
+     * @param blocks    number of KV blocks
+     * @param blockSize positions per block
+     * @param kvDim     key width per position (all key heads)
+     * @param vDim      value width per position (all value heads)
+     */
+    public PagedKvCache(int layers, int blocks, int blockSize, int kvDim, int vDim) {
+        if (blocks <= 0 || blockSize <= 0) {
+            throw new IllegalArgumentException("a KV cache needs at least one block of at least one position, got "
+                    + blocks + " blocks of " + blockSize);
+        }
+        if ((long) blockSize * Math.max(kvDim, vDim) > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("KV block of " + blockSize + " positions is too large for one array");
+        }
+        long bytes = bytesPerPosition(layers, kvDim, vDim) * blocks * blockSize;
+        Runtime rt = Runtime.getRuntime();
+        long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+        if (bytes > free) {
+            throw new IllegalArgumentException(String.format(
+                    "KV cache for %d positions needs %.1f MiB but only %.1f MiB of heap is free; use a smaller "
+                            + "--ctx-size or --kv-budget, or a larger -Xmx",
+                    (long) blocks * blockSize, bytes / 1048576.0, free / 1048576.0));
+        }
+        this.blocks = blocks;
+        this.blockSize = blockSize;
+        this.kvDim = kvDim;
+        this.vDim = vDim;
+        this.keys = new float[layers][blocks][blockSize * kvDim];
+        this.values = new float[layers][blocks][blockSize * vDim];
+    }
+
+    /** Bytes one position takes over all layers (keys and values). */
+    public static long bytesPerPosition(int layers, int kvDim, int vDim) {
+        return 4L * layers * ((long) kvDim + vDim);
+    }
+
+    public int blocks() {
+        return blocks;
+    }
+
+    public int blockSize() {
+        return blockSize;
+    }
+
+    public int kvDim() {
+        return kvDim;
+    }
+
+    public int vDim() {
+        return vDim;
+    }
+
+    /** The keys of one block of one layer: {@code blockSize × kvDim}, slot-major. */
+    public float[] keys(int layer, int block) {
+        return keys[layer][block];
+    }
+
+    /** The values of one block of one layer: {@code blockSize × vDim}, slot-major. */
+    public float[] values(int layer, int block) {
+        return values[layer][block];
+    }
+}
