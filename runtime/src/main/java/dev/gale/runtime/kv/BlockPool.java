@@ -36,8 +36,6 @@ public final class BlockPool {
     private volatile int referenced;
     private volatile int free;
     private volatile int idleCached;
-    private volatile long hitBlocks;
-    private volatile long missBlocks;
 
     public BlockPool(int blocks, int blockSize) {
         if (blocks <= 0 || blockSize <= 0) {
@@ -84,16 +82,6 @@ public final class BlockPool {
     /** Blocks that {@link #allocate} can still hand out: free ones plus evictable cached ones. */
     public int availableBlocks() {
         return free + idleCached;
-    }
-
-    /** Full prompt blocks found in the prefix cache so far. */
-    public long prefixHitBlocks() {
-        return hitBlocks;
-    }
-
-    /** Full prompt blocks looked up in the prefix cache and not found. */
-    public long prefixMissBlocks() {
-        return missBlocks;
     }
 
     /** Blocks needed for {@code positions} positions. */
@@ -143,13 +131,12 @@ public final class BlockPool {
 
     /**
      * The cached block with chain hash {@code h}, holding {@code blockSize} tokens from {@code tokens[from]} after the
-     * prefix with chain hash {@code parent}, with one more reference; or -1 (a miss). Hits and misses are counted.
+     * prefix with chain hash {@code parent}, with one more reference; or -1 (a miss).
      */
     int acquireCached(long h, long parent, int[] tokens, int from) {
         Integer b = byHash.get(h);
         if (b == null || parentHash[b] != parent
                 || !Arrays.equals(this.tokens[b], 0, blockSize, tokens, from, from + blockSize)) {
-            missBlocks = missBlocks + 1;
             return -1;
         }
         if (refCount[b]++ == 0) {
@@ -157,13 +144,7 @@ public final class BlockPool {
             idleCached = evictable.size();
             referenced = referenced + 1;
         }
-        hitBlocks = hitBlocks + 1;
         return b;
-    }
-
-    /** Counts prompt blocks that were not looked up because an earlier block already missed. */
-    void countMisses(int blocks) {
-        missBlocks = missBlocks + blocks;
     }
 
     /**

@@ -48,7 +48,6 @@ public final class BlockTable {
             long h = BlockPool.chain(lastHash, tokens, k * bs, bs);
             int b = pool.acquireCached(h, lastHash, tokens, k * bs);
             if (b < 0) {
-                pool.countMisses(candidates - k - 1);
                 break;
             }
             add(b);
