@@ -8,7 +8,8 @@ import picocli.CommandLine.Command;
 /** The {@code gale} command. */
 @Command(name = "gale", mixinStandardHelpOptions = true, versionProvider = GaleCli.Version.class,
         description = "Gale: LLM inference in pure Java (CPU Vector API backend; TornadoVM for GPUs).",
-        subcommands = {GenerateCommand.class, ChatCommand.class, TokenizeCommand.class, InfoCommand.class, DevicesCommand.class,
+        subcommands = {GenerateCommand.class, ChatCommand.class, ServeCommand.class, TokenizeCommand.class,
+                InfoCommand.class, DevicesCommand.class,
                 CommandLine.HelpCommand.class})
 public final class GaleCli {
 
