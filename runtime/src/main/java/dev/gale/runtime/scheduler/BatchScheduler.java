@@ -51,6 +51,9 @@ public final class BatchScheduler implements AutoCloseable {
     private volatile long prefixHitBlocks;
     private volatile long prefixMissBlocks;
     private volatile long preemptions;
+    private volatile long steps;
+    private volatile long stepSequences;
+    private volatile long stepTokens;
 
     public BatchScheduler(InferenceEngine engine, SchedulerOptions options) {
         this.options = options;
@@ -137,6 +140,21 @@ public final class BatchScheduler implements AutoCloseable {
         return preemptions;
     }
 
+    /** Forward passes run so far. */
+    public long steps() {
+        return steps;
+    }
+
+    /** Sequences summed over all steps (divided by {@link #steps()}: the mean batch size). */
+    public long stepSequences() {
+        return stepSequences;
+    }
+
+    /** Tokens summed over all steps (prompt chunks and decode tokens). */
+    public long stepTokens() {
+        return stepTokens;
+    }
+
     /** Stops the scheduler thread; requests still queued or running get {@code onError}. */
     @Override
     public void close() {
@@ -214,6 +232,11 @@ public final class BatchScheduler implements AutoCloseable {
             }
             runningCount = running.size();
             return;
+        }
+        steps++;
+        stepSequences += rows.size();
+        for (BatchRow r : rows) {
+            stepTokens += r.count();
         }
         for (int i = 0; i < rows.size(); i++) {
             Sequence s = stepSeqs.get(i);

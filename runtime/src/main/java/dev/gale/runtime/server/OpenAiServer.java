@@ -94,12 +94,6 @@ public final class OpenAiServer implements AutoCloseable {
                 LOG.error("{} {} failed", ctx.method(), ctx.path(), e);
                 error(ctx, new ApiException(500, "server_error", "internal error: " + e, null, null));
             });
-            config.routes.error(404, ctx -> {
-                if (ctx.result() == null) {
-                    error(ctx, new ApiException(404, "invalid_request_error",
-                            "unknown endpoint " + ctx.method() + " " + ctx.path(), null, "not_found"));
-                }
-            });
         });
     }
 

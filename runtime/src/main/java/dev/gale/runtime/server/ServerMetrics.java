@@ -50,12 +50,19 @@ final class ServerMetrics {
                 .description("KV blocks holding nothing").register(registry);
         Gauge.builder("gale.kv.blocks.cached", pool, BlockPool::idleCachedBlocks)
                 .description("Unreferenced KV blocks kept for prefix reuse (evictable)").register(registry);
-        Gauge.builder("gale.kv.blocks.total", pool, BlockPool::totalBlocks)
+        Gauge.builder("gale.kv.blocks.capacity", pool, BlockPool::totalBlocks)
                 .description("KV blocks in the cache").register(registry);
         FunctionCounter.builder("gale.prefix.cache.hits", scheduler, BatchScheduler::prefixHitBlocks)
                 .description("Full prompt blocks reused from the prefix cache").register(registry);
         FunctionCounter.builder("gale.prefix.cache.misses", scheduler, BatchScheduler::prefixMissBlocks)
                 .description("Full prompt blocks not found in the prefix cache").register(registry);
+        FunctionCounter.builder("gale.steps", scheduler, BatchScheduler::steps)
+                .description("Batched forward passes").register(registry);
+        FunctionCounter.builder("gale.step.sequences", scheduler, BatchScheduler::stepSequences)
+                .description("Sequences summed over steps (divide by gale_steps for the mean batch size)")
+                .register(registry);
+        FunctionCounter.builder("gale.step.tokens", scheduler, BatchScheduler::stepTokens)
+                .description("Tokens run, summed over steps (prompt chunks and decode tokens)").register(registry);
         FunctionCounter.builder("gale.preemptions", scheduler, BatchScheduler::preemptions)
                 .description("Sequences preempted to free KV blocks").register(registry);
     }

@@ -34,19 +34,4 @@ public record ServerOptions(Path model, String alias, String host, int port, int
         return new ServerOptions(model, null, "127.0.0.1", 0, DEFAULT_MAX_BATCH, DEFAULT_MAX_QUEUE,
                 DEFAULT_PREFILL_CHUNK, DEFAULT_BLOCK_SIZE, null, 0, 0, "cpu", 0);
     }
-
-    public ServerOptions withKvBudget(KvBudget budget) {
-        return new ServerOptions(model, alias, host, port, maxBatch, maxQueue, prefillChunk, blockSize, budget, threads,
-                contextLength, backend, device);
-    }
-
-    public ServerOptions withThreads(int n) {
-        return new ServerOptions(model, alias, host, port, maxBatch, maxQueue, prefillChunk, blockSize, kvBudget, n,
-                contextLength, backend, device);
-    }
-
-    public ServerOptions withMaxBatch(int n) {
-        return new ServerOptions(model, alias, host, port, n, maxQueue, prefillChunk, blockSize, kvBudget, threads,
-                contextLength, backend, device);
-    }
 }
