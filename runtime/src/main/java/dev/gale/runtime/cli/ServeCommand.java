@@ -81,9 +81,9 @@ final class ServeCommand implements Callable<Integer>, CommonOptions.Holder {
 
     @Override
     public Integer call() throws Exception {
-        // slf4j-simple reads this when the first logger is made: show the per-request lines unless told otherwise
-        if (System.getProperty("org.slf4j.simpleLogger.log.dev.gale") == null) {
-            System.setProperty("org.slf4j.simpleLogger.log.dev.gale", "info");
+        // slf4j-simple reads this when the first logger is made: show the per-request lines unless configured
+        if (System.getProperty("org.slf4j.simpleLogger.log.dev.gale.runtime.server") == null) {
+            System.setProperty("org.slf4j.simpleLogger.log.dev.gale.runtime.server", "info");
         }
         ServerOptions options = new ServerOptions(model, alias, host, port, maxBatch, maxQueue, prefillChunk, blockSize,
                 kvBudget, threads, ctxSize, backend, device);
