@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.gale.runtime.SharedData;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,7 +14,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Runs {@code src/test/js/openai-client.test.mjs} (the official openai npm client) with Node against
- * {@code gale serve} on stories260K. Skipped when Node or the client's node_modules are missing
+ * {@code gale serve} on stories260K, started as a user would on an ephemeral loopback port. Skipped when Node or the client's node_modules are missing
  * ({@code npm ci --prefix runtime/src/test/js} installs them).
  */
 class OpenAiClientTest {
@@ -26,19 +25,19 @@ class OpenAiClientTest {
         assumeTrue(nodeVersion() != null, "node is not installed: skipping the openai npm client test");
         assumeTrue(Files.isDirectory(JS.resolve("node_modules/openai")),
                 "the openai npm client is not installed: run 'npm ci' in runtime/src/test/js");
-        try (GaleServer server = GaleServer.start(ServerOptions.loopback(SharedData.model("stories260K.gguf")),
-                new PrintStream(PrintStream.nullOutputStream()))) {
+        try (ServeProcess server = new ServeProcess("--model", SharedData.model("stories260K.gguf").toString())) {
             ProcessBuilder pb = new ProcessBuilder("node", "--test", "--test-reporter=spec", "openai-client.test.mjs")
                     .directory(JS.toFile()).redirectErrorStream(true);
-            pb.environment().put("GALE_BASE_URL", "http://127.0.0.1:" + server.port() + "/v1");
-            pb.environment().put("GALE_MODEL", server.modelId());
+            pb.environment().put("GALE_BASE_URL", "http://127.0.0.1:" + server.port + "/v1");
+            pb.environment().put("GALE_MODEL", server.model);
             Process p = pb.start();
             String output;
             try (var in = p.getInputStream()) {
                 output = new String(in.readAllBytes(), StandardCharsets.UTF_8);
             }
             assertTrue(p.waitFor(120, TimeUnit.SECONDS), "the node test finished in time");
-            assertEquals(0, p.exitValue(), "node test output:\n" + output);
+            assertEquals(0, p.exitValue(), "node test output:\n" + output + "\nserver log:\n" + server.log());
+            assertTrue(server.log().contains("chatcmpl-"), "requests are logged:\n" + server.log());
         }
     }
 
