@@ -110,6 +110,11 @@ public final class BatchScheduler implements AutoCloseable {
         return s;
     }
 
+    /** Whether the scheduler thread is alive and accepting requests. */
+    public boolean isRunning() {
+        return !closed && thread.isAlive();
+    }
+
     /** Requests waiting to join the batch. */
     public int waitingCount() {
         return waitingCount;

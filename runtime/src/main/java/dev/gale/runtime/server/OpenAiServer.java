@@ -84,7 +84,7 @@ public final class OpenAiServer implements AutoCloseable {
             config.routes.post("/v1/chat/completions", ctx -> complete(ctx, true));
             config.routes.post("/v1/completions", ctx -> complete(ctx, false));
             config.routes.get("/v1/models", this::models);
-            config.routes.get("/health", ctx -> ctx.contentType("application/json").result("{\"status\":\"ok\"}"));
+            config.routes.get("/health", this::health);
             config.routes.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8")
                     .result(metrics.scrape()));
             config.routes.exception(ApiException.class, (e, ctx) -> error(ctx, e));
@@ -111,6 +111,13 @@ public final class OpenAiServer implements AutoCloseable {
     @Override
     public void close() {
         app.stop();
+    }
+
+    /** 200 while the scheduler runs; 503 once it has stopped. */
+    private void health(Context ctx) {
+        boolean up = scheduler.isRunning();
+        ctx.status(up ? 200 : 503).contentType("application/json")
+                .result(json.createObjectNode().put("status", up ? "ok" : "unavailable").toString());
     }
 
     private void models(Context ctx) {
