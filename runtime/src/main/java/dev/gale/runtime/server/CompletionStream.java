@@ -100,6 +100,11 @@ final class CompletionStream implements SequenceObserver {
         }
     }
 
+    /** The next event, waiting for it. */
+    Event take() throws InterruptedException {
+        return events.take();
+    }
+
     /** The next event, waiting up to {@code timeoutMillis}; null on time-out. */
     Event poll(long timeoutMillis) throws InterruptedException {
         return events.poll(timeoutMillis, TimeUnit.MILLISECONDS);

@@ -147,18 +147,23 @@ public final class OpenAiServer implements AutoCloseable {
             throw ApiException.invalid(chat ? "messages" : "prompt", "context_length_exceeded", e.getMessage());
         }
         Response response = new Response(id, chat);
-        if (req.stream()) {
-            stream(ctx, stream, ticket, response);
-        } else {
-            whole(ctx, stream, response);
+        try {
+            if (req.stream()) {
+                stream(ctx, stream, response);
+            } else {
+                whole(ctx, stream, response);
+            }
+        } finally {
+            // frees the sequence's KV blocks if this thread leaves early (the client went away, an error);
+            // does nothing once the completion has ended
+            ticket.cancel();
         }
     }
 
     private void whole(Context ctx, CompletionStream stream, Response response) throws InterruptedException {
         StringBuilder text = new StringBuilder();
         while (true) {
-            CompletionStream.Event e = stream.poll(Long.MAX_VALUE);
-            switch (e) {
+            switch (stream.take()) {
                 case CompletionStream.Text t -> text.append(t.text());
                 case CompletionStream.Finished f -> {
                     ctx.contentType("application/json").result(response.whole(text.toString(), f).toString());
@@ -170,8 +175,7 @@ public final class OpenAiServer implements AutoCloseable {
         }
     }
 
-    private void stream(Context ctx, CompletionStream stream, Ticket ticket, Response response)
-            throws InterruptedException {
+    private void stream(Context ctx, CompletionStream stream, Response response) throws InterruptedException {
         HttpServletResponse res = ctx.res();
         res.setStatus(200);
         res.setContentType("text/event-stream; charset=utf-8");
@@ -215,8 +219,7 @@ public final class OpenAiServer implements AutoCloseable {
                 out.flush();
             }
         } catch (IOException e) {
-            ticket.cancel();
-            LOG.info("{}: the client went away; cancelled", response.id);
+            LOG.info("{}: the client went away; cancelling", response.id);
         }
     }
 
