@@ -69,7 +69,7 @@ public final class ChatSession {
         int[] prompt;
         int reused;
         try {
-            prompt = encode(template.render(conversation(), true));
+            prompt = encodePrompt(tokenizer, template.render(conversation(), true));
             int mismatch = Arrays.mismatch(cached, prompt);
             reused = Math.min(mismatch < 0 ? cached.length : mismatch, prompt.length - 1);
             session.truncate(reused);
@@ -131,10 +131,12 @@ public final class ChatSession {
     }
 
     /**
-     * The rendered prompt's tokens: chat markers are parsed as special tokens; BOS comes first when the tokenizer
+     * A rendered chat prompt's tokens: chat markers are parsed as special tokens; BOS comes first when the tokenizer
      * adds one, whether or not the template printed it.
+     *
+     * @throws IllegalArgumentException if the prompt is empty
      */
-    private int[] encode(String text) {
+    public static int[] encodePrompt(Tokenizer tokenizer, String text) {
         int[] ids = tokenizer.encode(text, false, true);
         int bos = tokenizer.bosId();
         if (tokenizer.addBos() && bos >= 0 && (ids.length == 0 || ids[0] != bos)) {

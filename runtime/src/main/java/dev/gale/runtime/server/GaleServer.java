@@ -1,6 +1,7 @@
 package dev.gale.runtime.server;
 
 import dev.gale.model.Model;
+import dev.gale.model.chat.ChatTemplate;
 import dev.gale.model.config.ModelConfig;
 import dev.gale.runtime.backend.BackendOptions;
 import dev.gale.runtime.backend.Backends;
@@ -57,11 +58,12 @@ public final class GaleServer implements AutoCloseable {
             String id = o.alias() != null ? o.alias() : o.model().getFileName().toString().replaceFirst("\\.gguf$", "");
             scheduler = new BatchScheduler(engine,
                     new SchedulerOptions(o.maxBatch(), o.maxQueue(), o.prefillChunk(), ctx, blocks, o.blockSize()));
-            OpenAiServer http = new OpenAiServer(id, model.tokenizer(), new PlainChatPromptRenderer(), scheduler,
-                    o.host(), o.port()).start();
+            ChatTemplate template = ChatTemplate.forModel(model.gguf().metadata());
+            OpenAiServer http = new OpenAiServer(id, model.tokenizer(), template, scheduler, o.host(), o.port()).start();
             err.printf("gale: serving %s on http://%s:%d/v1 (%s; context %d, batch up to %d, KV cache %d blocks of %d = "
-                            + "%.1f MiB)%n", id, o.host(), http.port(), engine.deviceName(), ctx, o.maxBatch(), blocks,
-                    o.blockSize(), blocks * (double) o.blockSize() * perPosition / 1048576.0);
+                            + "%.1f MiB; chat template: %s)%n", id, o.host(), http.port(), engine.deviceName(), ctx,
+                    o.maxBatch(), blocks, o.blockSize(), blocks * (double) o.blockSize() * perPosition / 1048576.0,
+                    template.description());
             return new GaleServer(model, engine, scheduler, http, id);
         } catch (RuntimeException e) {
             if (scheduler != null) {

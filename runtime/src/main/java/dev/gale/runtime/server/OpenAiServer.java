@@ -3,6 +3,7 @@ package dev.gale.runtime.server;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gale.model.chat.ChatTemplate;
 import dev.gale.model.tokenizer.Tokenizer;
 import dev.gale.runtime.generate.StopReason;
 import dev.gale.runtime.scheduler.BatchScheduler;
@@ -58,17 +59,17 @@ public final class OpenAiServer implements AutoCloseable {
     /**
      * @param modelId   the name clients pass as {@code model}
      * @param tokenizer the model's tokenizer
-     * @param renderer  renders chat messages into a prompt
+     * @param template  renders chat messages into a prompt
      * @param scheduler runs the completions
      * @param host      address to listen on
      * @param port      port to listen on (0 = any free port; see {@link #port()})
      */
-    public OpenAiServer(String modelId, Tokenizer tokenizer, ChatPromptRenderer renderer, BatchScheduler scheduler,
+    public OpenAiServer(String modelId, Tokenizer tokenizer, ChatTemplate template, BatchScheduler scheduler,
                         String host, int port) {
         this.modelId = modelId;
         this.tokenizer = tokenizer;
         this.scheduler = scheduler;
-        this.parser = new RequestParser(json, modelId, tokenizer, renderer, scheduler.options().contextLength());
+        this.parser = new RequestParser(json, modelId, tokenizer, template, scheduler.options().contextLength());
         this.metrics = new ServerMetrics(scheduler);
         this.app = Javalin.create(config -> {
             config.startup.showJavalinBanner = false;

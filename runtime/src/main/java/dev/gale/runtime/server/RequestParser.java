@@ -3,7 +3,11 @@ package dev.gale.runtime.server;
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gale.model.chat.ChatMessage;
+import dev.gale.model.chat.ChatTemplate;
+import dev.gale.model.chat.ChatTemplateException;
 import dev.gale.model.tokenizer.Tokenizer;
+import dev.gale.runtime.chat.ChatSession;
 import dev.gale.runtime.sampling.SamplingParams;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -26,14 +30,14 @@ final class RequestParser {
     private final ObjectMapper json;
     private final String modelId;
     private final Tokenizer tokenizer;
-    private final ChatPromptRenderer renderer;
+    private final ChatTemplate template;
     private final int contextLength;
 
-    RequestParser(ObjectMapper json, String modelId, Tokenizer tokenizer, ChatPromptRenderer renderer, int contextLength) {
+    RequestParser(ObjectMapper json, String modelId, Tokenizer tokenizer, ChatTemplate template, int contextLength) {
         this.json = json;
         this.modelId = modelId;
         this.tokenizer = tokenizer;
-        this.renderer = renderer;
+        this.template = template;
         this.contextLength = contextLength;
     }
 
@@ -141,7 +145,17 @@ final class RequestParser {
             }
             turns.add(new ChatMessage(role.asText(), content(m.get("content"), where + ".content")));
         }
-        return tokenizer.encode(renderer.render(turns), true, true);
+        String prompt;
+        try {
+            prompt = template.render(turns, true);
+        } catch (ChatTemplateException e) {
+            throw ApiException.invalid("messages", "the model's chat template rejected the messages: " + e.getMessage());
+        }
+        try {
+            return ChatSession.encodePrompt(tokenizer, prompt);
+        } catch (IllegalArgumentException e) {
+            throw ApiException.invalid("messages", e.getMessage());
+        }
     }
 
     /** A message's text: a string, or an array of {@code {"type": "text", "text": ...}} parts. */
