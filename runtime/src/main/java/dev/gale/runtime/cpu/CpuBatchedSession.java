@@ -11,14 +11,14 @@ final class CpuBatchedSession implements BatchedSession {
     private final PagedKvCache kv;
     private final int vocab;
     private final int[] logitRows;
-    private final float[] logits;
+    /** Logits of the rows that want them, grown to the most rows that have wanted them in one step. */
+    private float[] logits = new float[0];
 
     CpuBatchedSession(CpuInferenceEngine engine, int blocks, int blockSize, int maxStepTokens) {
         this.kv = new PagedKvCache(engine.config.layers(), blocks, blockSize, engine.config.kvDim(), engine.config.vDim());
         this.pass = new CpuForwardPass(engine, maxStepTokens);
         this.vocab = engine.config.vocabSize();
         this.logitRows = new int[maxStepTokens];
-        this.logits = new float[maxStepTokens * vocab];
     }
 
     @Override
@@ -59,6 +59,9 @@ final class CpuBatchedSession implements BatchedSession {
         pass.run(kv, n);
         if (wanted == 0) {
             return;
+        }
+        if (logits.length < wanted * vocab) {
+            logits = new float[wanted * vocab];
         }
         pass.logits(logitRows, wanted, logits, 0);
         int k = 0;
