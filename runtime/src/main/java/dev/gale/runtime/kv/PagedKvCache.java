@@ -10,8 +10,6 @@ public final class PagedKvCache {
     private final float[][][] values;
     private final int blocks;
     private final int blockSize;
-    private final int kvDim;
-    private final int vDim;
 
     /**
      * @param layers    transformer blocks
@@ -39,8 +37,6 @@ public final class PagedKvCache {
         }
         this.blocks = blocks;
         this.blockSize = blockSize;
-        this.kvDim = kvDim;
-        this.vDim = vDim;
         this.keys = new float[layers][blocks][blockSize * kvDim];
         this.values = new float[layers][blocks][blockSize * vDim];
     }
@@ -56,14 +52,6 @@ public final class PagedKvCache {
 
     public int blockSize() {
         return blockSize;
-    }
-
-    public int kvDim() {
-        return kvDim;
-    }
-
-    public int vDim() {
-        return vDim;
     }
 
     /** The keys of one block of one layer: {@code blockSize × kvDim}, slot-major. */

@@ -6,7 +6,6 @@ import java.util.List;
 /**
  * A validated completion request.
  *
- * @param chat           a chat completion (else a text completion)
  * @param prompt         the prompt's token ids
  * @param params         how to sample
  * @param maxTokens      most tokens to generate; generation also ends at the context's end
@@ -14,6 +13,6 @@ import java.util.List;
  * @param stream         answer with server-sent events
  * @param ignoreEos      keep generating past end-of-text tokens
  */
-public record CompletionRequest(boolean chat, int[] prompt, SamplingParams params, int maxTokens, List<String> stop,
+record CompletionRequest(int[] prompt, SamplingParams params, int maxTokens, List<String> stop,
                                 boolean stream, boolean ignoreEos) {
 }

@@ -85,7 +85,7 @@ final class RequestParser {
                 PENALTY_LAST_N, presence, frequency, seed != null ? seed : ThreadLocalRandom.current().nextLong());
         boolean stream = optBool(root, "stream", false);
         boolean ignoreEos = optBool(root, "ignore_eos", false);
-        return new CompletionRequest(chat, prompt, params, maxTokens, stopStrings(root), stream, ignoreEos);
+        return new CompletionRequest(prompt, params, maxTokens, stopStrings(root), stream, ignoreEos);
     }
 
     private void checkModel(JsonNode root) {

@@ -44,7 +44,7 @@ class BatchSchedulerTest {
     }
 
     /** Collects one request's tokens. */
-    static final class Collector implements SequenceObserver {
+    static class Collector implements SequenceObserver {
         final List<Integer> tokens = new ArrayList<>();
         final CompletableFuture<StopReason> done = new CompletableFuture<>();
         final CountDownLatch firstToken = new CountDownLatch(1);
@@ -128,6 +128,40 @@ class BatchSchedulerTest {
             assertEquals(full, b.stats.cachedTokens(), "every full block of the shared prefix is reused");
             assertEquals(full / 8, scheduler.prefixHitBlocks());
             assertArrayEquals(alone(second, 5), b.ids());
+        }
+    }
+
+    @Test
+    void longPromptIsReadInChunksWithoutStallingDecoding() throws Exception {
+        SchedulerOptions opts = new SchedulerOptions(4, 64, 32, 512, 64, 16);
+        try (BatchScheduler scheduler = new BatchScheduler(engine, opts)) {
+            List<Long> stepsOfTokens = new ArrayList<>();
+            Collector decoding = new Collector() {
+                @Override
+                public StopReason onToken(int token) {
+                    stepsOfTokens.add(scheduler.steps());
+                    return super.onToken(token);
+                }
+            };
+            Ticket t = scheduler.submit(new GenerationRequest(prompt(1), SamplingParams.GREEDY, 100_000, Set.of(), decoding));
+            assertTrue(decoding.firstToken.await(30, TimeUnit.SECONDS));
+            int[] longPrompt = new int[400];
+            for (int i = 0; i < longPrompt.length; i++) {
+                longPrompt[i] = 1 + (i * 7) % 500;
+            }
+            Collector reading = new Collector();
+            long before = scheduler.steps();
+            scheduler.submit(new GenerationRequest(longPrompt, SamplingParams.GREEDY, 1, Set.of(), reading));
+            reading.done.get(60, TimeUnit.SECONDS);
+            long after = scheduler.steps();
+            t.cancel();
+            decoding.done.get(30, TimeUnit.SECONDS);
+            assertTrue(after - before >= 400 / 32, "the prompt took at least " + (400 / 32) + " steps");
+            List<Long> during = stepsOfTokens.stream().filter(s -> s > before + 1 && s <= after).toList();
+            for (int i = 1; i < during.size(); i++) {
+                assertEquals(during.get(i - 1) + 1, during.get(i), "the decoding sequence got a token every step");
+            }
+            assertTrue(during.size() >= 400 / 32 - 1, "it kept decoding while the prompt was read: " + during.size());
         }
     }
 
