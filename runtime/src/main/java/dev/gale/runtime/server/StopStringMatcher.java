@@ -27,11 +27,15 @@ final class StopStringMatcher {
         }
         held.append(text);
         String h = held.toString();
+        // the stop string that is complete soonest wins (the longest, if several end at the same place), so the
+        // result does not depend on how the text was cut into pieces
         int cut = -1;
+        int cutEnd = Integer.MAX_VALUE;
         for (String s : stops) {
             int i = h.indexOf(s);
-            if (i >= 0 && (cut < 0 || i < cut)) {
+            if (i >= 0 && (i + s.length() < cutEnd || i + s.length() == cutEnd && i < cut)) {
                 cut = i;
+                cutEnd = i + s.length();
             }
         }
         if (cut >= 0) {

@@ -36,12 +36,16 @@ class StopStringMatcherTest {
     }
 
     @Example
-    void earliestStopWins() {
-        StopStringMatcher m = new StopStringMatcher(List.of("cd", "b"));
-        assertEquals("a", m.feed("abcd"));
+    void theStopCompleteSoonestWins() {
+        assertEquals("a", new StopStringMatcher(List.of("cd", "b")).feed("abcd"));
+        assertEquals("a", new StopStringMatcher(List.of("acc", "c")).feed("acc"), "'c' is complete before 'acc'");
+        assertEquals("", new StopStringMatcher(List.of("c", "ac")).feed("ac"), "the longer of two ending together");
     }
 
-    /** Whatever the pieces, the emitted text is the text up to the first stop string (all of it if none). */
+    /**
+     * Whatever the pieces, the emitted text is what checking after every character gives: the text before the first
+     * stop string to be complete (all of it if none is).
+     */
     @Property(tries = 500)
     void emittedTextIsThePrefixBeforeTheFirstStop(@ForAll @StringLength(max = 40) @CharRange(from = 'a', to = 'c') String text,
                                                   @ForAll @Size(min = 1, max = 3) List<@StringLength(min = 1, max = 3) @CharRange(from = 'a', to = 'c') String> stops,
@@ -59,8 +63,17 @@ class StopStringMatcherTest {
         }
         out.append(m.feed(text.substring(pos)));
         out.append(m.flush());
-        int first = stops.stream().mapToInt(text::indexOf).filter(i -> i >= 0).min().orElse(text.length());
-        assertEquals(text.substring(0, first), out.toString());
-        assertEquals(first < text.length() || stops.stream().anyMatch(s -> text.indexOf(s) >= 0), m.stopped());
+        String expected = text;
+        boolean stop = false;
+        for (int end = 1; end <= text.length() && !stop; end++) {
+            String upTo = text.substring(0, end);
+            int longest = stops.stream().filter(upTo::endsWith).mapToInt(String::length).max().orElse(-1);
+            if (longest >= 0) {
+                expected = text.substring(0, end - longest);
+                stop = true;
+            }
+        }
+        assertEquals(expected, out.toString());
+        assertEquals(stop, m.stopped());
     }
 }
