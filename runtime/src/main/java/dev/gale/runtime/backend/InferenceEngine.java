@@ -1,6 +1,7 @@
 package dev.gale.runtime.backend;
 
 import dev.gale.model.config.ModelConfig;
+import java.util.OptionalLong;
 
 /** A model loaded on a backend, with weights resident where the backend keeps them. */
 public interface InferenceEngine extends AutoCloseable {
@@ -24,6 +25,14 @@ public interface InferenceEngine extends AutoCloseable {
      */
     default BatchedSession newBatchedSession(int blocks, int blockSize, int maxStepTokens) {
         throw new UnsupportedOperationException("the " + backendName() + " backend does not support batched decoding");
+    }
+
+    /**
+     * Device memory this engine holds now (weights, KV caches, work buffers), for backends that keep them on a
+     * device; empty for a backend that runs in host memory or cannot tell.
+     */
+    default OptionalLong deviceMemoryBytes() {
+        return OptionalLong.empty();
     }
 
     @Override
