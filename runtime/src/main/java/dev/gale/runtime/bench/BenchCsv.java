@@ -48,7 +48,13 @@ public final class BenchCsv {
     }
 
     private static String row(String key, String metric, String tokens, String unit, Stats s) {
-        return key + "," + metric + "," + tokens + "," + unit + "," + s.median() + "," + s.min() + "," + s.max();
+        return key + "," + metric + "," + tokens + "," + unit + "," + number(s.median()) + "," + number(s.min()) + ","
+                + number(s.max());
+    }
+
+    /** Whole numbers (bytes) without a fraction or exponent; others as Java writes doubles. */
+    private static String number(double v) {
+        return v == Math.rint(v) && Math.abs(v) < 1e15 ? Long.toString((long) v) : Double.toString(v);
     }
 
     /** Quotes a text field when it holds a comma, quote or line break. */

@@ -66,7 +66,7 @@ final class BenchCommand implements Callable<Integer>, CommonOptions.Holder {
                     + "(default: ${DEFAULT-VALUE}).")
     int warmup;
 
-    @Option(names = "--seed", defaultValue = "42", description = "Seed of the random prompt tokens (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--seed", defaultValue = "42", paramLabel = "S", description = "Seed of the random prompt tokens (default: ${DEFAULT-VALUE}).")
     long seed;
 
     @Option(names = "--price-per-hour", paramLabel = "USD",
@@ -81,8 +81,8 @@ final class BenchCommand implements Callable<Integer>, CommonOptions.Holder {
     List<Path> compare;
 
     @Option(names = "--match", split = ",", paramLabel = "KEY",
-            description = "With --compare: pair results that agree on these keys, from MODEL, BACKEND, DEVICE "
-                    + "(index), THREADS (default: all four). E.g. --match model,threads to compare two backends.")
+            description = "With --compare: pair results that agree on these keys: model (file name), backend, device "
+                    + "(index), threads (default: all four). E.g. --match model to compare two backends.")
     List<BenchComparison.MatchKey> match;
 
     @Override

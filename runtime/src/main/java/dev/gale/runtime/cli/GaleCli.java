@@ -25,6 +25,7 @@ public final class GaleCli {
 
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new GaleCli());
+        cl.setCaseInsensitiveEnumValuesAllowed(true);
         cl.setExecutionExceptionHandler(GaleCli::handleError);
         cl.setParameterExceptionHandler((ex, args) -> {
             PrintWriter err = ex.getCommandLine().getErr();
