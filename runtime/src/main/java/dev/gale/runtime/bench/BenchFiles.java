@@ -1,6 +1,7 @@
 package dev.gale.runtime.bench;
 
 import java.io.IOException;
+import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -14,8 +15,11 @@ public final class BenchFiles {
 
     private BenchFiles() {}
 
-    /** Creates {@code dir} when missing; returns the files written. */
-    public static List<Path> write(BenchReport report, Path dir) throws IOException {
+    /**
+     * Creates {@code dir} when missing; returns the files written. Charts that cannot be drawn (a JVM without fonts
+     * or AWT) are left out with a warning: the figures are in the other files.
+     */
+    public static List<Path> write(BenchReport report, Path dir, PrintStream warnings) throws IOException {
         Files.createDirectories(dir);
         List<Path> files = new ArrayList<>();
         BenchJson.write(report, dir.resolve(JSON));
@@ -24,7 +28,12 @@ public final class BenchFiles {
         files.add(dir.resolve(CSV));
         Files.writeString(dir.resolve(MARKDOWN), BenchMarkdown.render(report));
         files.add(dir.resolve(MARKDOWN));
-        files.addAll(BenchCharts.write(report, dir));
+        try {
+            files.addAll(BenchCharts.write(report, dir));
+        } catch (RuntimeException | LinkageError | InternalError e) {
+            warnings.println("gale: warning: charts not drawn (" + e + "); the figures are in " + JSON + ", " + CSV
+                    + " and " + MARKDOWN);
+        }
         return files;
     }
 }

@@ -145,7 +145,7 @@ final class BenchCommand implements Callable<Integer>, CommonOptions.Holder {
             });
             report = runner.run(models, targets, skipped, pricePerHour);
         }
-        List<Path> files = BenchFiles.write(report, dir);
+        List<Path> files = BenchFiles.write(report, dir, System.err);
         System.out.print(BenchMarkdown.render(report));
         System.err.println("wrote " + files.stream().map(Path::toString).collect(Collectors.joining(", ")));
         return report.results().isEmpty() ? 1 : 0;

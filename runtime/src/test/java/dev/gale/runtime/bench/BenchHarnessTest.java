@@ -44,7 +44,7 @@ class BenchHarnessTest {
         assertEquals(BenchRunner.steps(settings, 1, 2), steps.size(), "one progress step per phase: " + steps);
         assertEquals(List.of(), report.skipped());
 
-        List<Path> files = BenchFiles.write(report, dir);
+        List<Path> files = BenchFiles.write(report, dir, System.err);
         assertEquals(Set.of("results.json", "results.csv", "results.md", "decode.png", "prefill.png"),
                 files.stream().map(f -> f.getFileName().toString()).collect(Collectors.toSet()));
 
