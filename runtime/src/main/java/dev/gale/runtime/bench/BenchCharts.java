@@ -38,7 +38,7 @@ import org.jfree.data.category.DefaultCategoryDataset;
  */
 public final class BenchCharts {
     private static final int WIDTH = 1100;
-    private static final int HEADER = 78;
+    private static final int HEADER = 96;
     private static final int BAR = 44;
     private static final int PANEL_EXTRA = 120;
     /** Tableau 10: distinct, colour-blind-friendly hues. */
@@ -65,18 +65,18 @@ public final class BenchCharts {
         int longest = s.promptTokens().getLast();
         Path decode = dir.resolve("decode.png");
         draw(report, "Decode throughput (tokens/s, higher is better)",
-                "greedy decoding of " + s.decodeTokens() + " tokens after a " + s.promptTokens().getFirst()
-                        + "-token prompt · " + runs + " · " + machine,
+                List.of("greedy decoding of " + s.decodeTokens() + " tokens after a " + s.promptTokens().getFirst()
+                        + "-token prompt · " + runs, machine),
                 BenchResult::decodeTokensPerSecond, decode);
         Path prefill = dir.resolve("prefill.png");
         draw(report, "Prefill throughput (tokens/s, higher is better)",
-                longest + "-token prompts · " + runs + " · " + machine,
+                List.of(longest + "-token prompts · " + runs, machine),
                 r -> r.longestPrompt().prefillTokensPerSecond(), prefill);
         return List.of(decode, prefill);
     }
 
-    private static void draw(BenchReport report, String title, String subtitle, Function<BenchResult, Stats> figure,
-                             Path file) throws IOException {
+    private static void draw(BenchReport report, String title, List<String> subtitle,
+                             Function<BenchResult, Stats> figure, Path file) throws IOException {
         Map<String, Color> colours = new LinkedHashMap<>();
         Map<String, List<BenchResult>> byModel = new LinkedHashMap<>();
         for (BenchResult r : report.results()) {
@@ -105,7 +105,9 @@ public final class BenchCharts {
             g.drawString(title, 16, 32);
             g.setFont(SUBTITLE);
             g.setColor(Color.DARK_GRAY);
-            g.drawString(subtitle, 16, 56);
+            for (int i = 0; i < subtitle.size(); i++) {
+                g.drawString(subtitle.get(i), 16, 56 + 18 * i);
+            }
             if (panels.isEmpty()) {
                 g.drawString("no results", 16, HEADER + 30);
             }
