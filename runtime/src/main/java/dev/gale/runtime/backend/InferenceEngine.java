@@ -1,6 +1,7 @@
 package dev.gale.runtime.backend;
 
 import dev.gale.model.config.ModelConfig;
+import java.util.Optional;
 import java.util.OptionalLong;
 
 /** A model loaded on a backend, with weights resident where the backend keeps them. */
@@ -13,6 +14,11 @@ public interface InferenceEngine extends AutoCloseable {
 
     /** A description of the device in use. */
     String deviceName();
+
+    /** Device work per greedy-decoded token, for backends that launch kernels on a device. */
+    default Optional<TokenWork> workPerToken() {
+        return Optional.empty();
+    }
 
     /** A new sequence with its own KV cache of {@code contextLength} positions (0 = the engine's default). */
     InferenceSession newSession(int contextLength);

@@ -110,6 +110,7 @@ final class GenerateCommand implements Callable<Integer>, CommonOptions.Holder {
             out.println();
             out.flush();
             err.println(r.metrics().summary() + " [" + engine.backendName() + ": " + engine.deviceName()
+                    + engine.workPerToken().map(w -> ", " + w).orElse("")
                     + ", stop: " + r.stopReason().name().toLowerCase() + "]");
             if (common.verbose) {
                 err.println("prompt ids: " + Arrays.toString(ids));

@@ -30,6 +30,8 @@ public final class Generator {
             throw new ContextOverflowException(session.position(), prompt.length, session.contextLength());
         }
         Sampler sampler = new Sampler(params);
+        // plain argmax needs no logits on the host: the backend may pick the token where the logits are
+        boolean greedyOnDevice = params.isGreedy() && !params.hasPenalties();
         for (int t : prompt) {
             sampler.accept(t);
         }
@@ -68,8 +70,12 @@ public final class Generator {
                 reason = StopReason.CONTEXT_FULL;
                 break;
             }
-            logits = session.decode(next);
-            next = sampler.sample(logits);
+            if (greedyOnDevice) {
+                next = session.decodeGreedy(next);
+            } else {
+                logits = session.decode(next);
+                next = sampler.sample(logits);
+            }
         }
         long end = System.nanoTime();
         GenerationMetrics m = new GenerationMetrics(prompt.length, count, firstToken - start, prefillEnd - start,

@@ -1,0 +1,66 @@
+package dev.gale.tornado;
+
+import dev.gale.model.Model;
+import dev.gale.runtime.backend.BackendOptions;
+import dev.gale.runtime.backend.BackendProvider;
+import dev.gale.runtime.backend.DeviceInfo;
+import dev.gale.runtime.backend.InferenceEngine;
+import java.util.List;
+
+/**
+ * The TornadoVM backend: GPUs and other OpenCL/PTX devices. This class loads without TornadoVM (only
+ * {@link TornadoDevices} and what it leads to touch TornadoVM's classes), so that a missing TornadoVM becomes
+ * {@link #unavailableReason()} rather than a crash.
+ */
+public final class TornadoBackendProvider implements BackendProvider {
+    public static final String NAME = "tornadovm";
+    private static final String HOW_TO = "install TornadoVM (JDK 25 build), set TORNADO_SDK to it and launch with "
+            + "scripts/gale, which adds TornadoVM's JVM options (see README, 'Running on a GPU')";
+
+    private volatile String unavailable;
+    private volatile boolean checked;
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public String unavailableReason() {
+        if (!checked) {
+            unavailable = probe();
+            checked = true;
+        }
+        return unavailable;
+    }
+
+    private static String probe() {
+        try {
+            Class.forName("uk.ac.manchester.tornado.api.runtime.TornadoRuntimeProvider");
+        } catch (ClassNotFoundException | LinkageError e) {
+            return "TornadoVM's classes are not on the module path: " + HOW_TO;
+        }
+        try {
+            if (TornadoDevices.count() == 0) {
+                return "TornadoVM found no device: install a GPU driver with OpenCL support (or PoCL for CPUs)";
+            }
+            return null;
+        } catch (Throwable e) {
+            return "TornadoVM's runtime did not start (" + e + "): " + HOW_TO;
+        }
+    }
+
+    @Override
+    public List<DeviceInfo> devices() {
+        return unavailableReason() == null ? TornadoDevices.describe() : List.of();
+    }
+
+    @Override
+    public InferenceEngine load(Model model, BackendOptions options) {
+        String why = unavailableReason();
+        if (why != null) {
+            throw new IllegalStateException("backend 'tornadovm' is not available: " + why);
+        }
+        return new TornadoInferenceEngine(model, options);
+    }
+}

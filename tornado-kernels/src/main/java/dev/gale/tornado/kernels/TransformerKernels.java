@@ -1,0 +1,349 @@
+package dev.gale.tornado.kernels;
+
+import static dev.gale.tornado.kernels.GroupReductions.MAX_GROUP;
+
+import uk.ac.manchester.tornado.api.KernelContext;
+import uk.ac.manchester.tornado.api.math.TornadoMath;
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
+import uk.ac.manchester.tornado.api.types.arrays.IntArray;
+import uk.ac.manchester.tornado.api.types.arrays.ShortArray;
+
+/**
+ * The kernels of one decoding step. Activations are F32; weights are read packed ({@link PackedWeights}).
+ * A matrix-vector product runs one work-group per output row (or row pair), each thread taking a share of the
+ * row and the group summing the shares in local memory.
+ *
+ * <p>RMSNorms that feed a product are folded into it: {@code rmsNorm(x)·w · W = rms(x) · ((x ⊙ w) · W)}. The kernel
+ * that writes the residual stream {@code x} also writes {@code xw = x ⊙ w} for the norm weight {@code w} of the
+ * next product, and every group of that product recomputes the (cheap) scale {@code rms(x)} itself, so no launch
+ * is spent on norms.
+ *
+ * <p>{@code state} holds the step's inputs on the device: {@code [token, position]}.
+ */
+public final class TransformerKernels {
+    private TransformerKernels() {}
+
+    /** {@code x = embedding[token] · scale}, {@code xw = x ⊙ normNext}. One thread per value. */
+    public static void embed(KernelContext c, IntArray state, ShortArray table, FloatArray x, FloatArray xw,
+                             FloatArray normNext, FloatArray pow2, int type, int dim, float scale) {
+        int i = c.globalIdx;
+        if (i < dim) {
+            float v = PackedWeights.value(type, table, state.get(0), dim, i, pow2) * scale;
+            x.set(i, v);
+            xw.set(i, v * normNext.get(i));
+        }
+    }
+
+    /**
+     * RMSNorm, the Q/K/V projection (rows Q, then K, then V of {@code w}, plus {@code bias}), RoPE, and the write
+     * of K and V into the cache at the step's position. One work-group per pair of output rows: the pair that RoPE
+     * rotates together ({@code 2i, 2i+1} interleaved, {@code i, i + ropeDim/2} for NEOX; unrotated pairs and V
+     * rows are taken two by two).
+     */
+    public static void attentionInput(KernelContext c, FloatArray x, FloatArray xw, ShortArray w, FloatArray bias,
+                                      FloatArray q, FloatArray keys, FloatArray values, IntArray state,
+                                      FloatArray ropeDivisors, FloatArray pow2, int type, int qDim, int kvDim,
+                                      int vDim, int headDim, int ropeDim, int neox, float eps, float thetaScale) {
+        float[] scratch = c.allocateFloatLocalArray(MAX_GROUP);
+        int t = c.localIdx;
+        int dim = x.getSize();
+        float rms = GroupReductions.rmsScale(c, scratch, x, dim, eps);
+
+        int pair = c.groupIdx;
+        int segment = 2 * pair < qDim ? 0 : (2 * pair < qDim + kvDim ? 1 : 2);
+        int p = segment == 0 ? pair : (segment == 1 ? pair - qDim / 2 : pair - (qDim + kvDim) / 2);
+        int k = p % (headDim / 2);
+        // V rows are taken two by two; Q and K rows as RoPE pairs within their head
+        int local0 = segment == 2 ? 2 * p : (p / (headDim / 2)) * headDim + ropeFirst(k, ropeDim, neox);
+        int local1 = segment == 2 ? 2 * p + 1 : (p / (headDim / 2)) * headDim + ropeSecond(k, ropeDim, neox);
+        int segmentRow = segment == 0 ? 0 : (segment == 1 ? qDim : qDim + kvDim);
+
+        int L = c.localGroupSizeX;
+        float s0 = GroupReductions.sum(c, scratch, (PackedWeights.isQuantized(type) ? PackedWeights.quantizedPartial(type, w, segmentRow + local0, dim, xw, t, L, pow2) : PackedWeights.floatPartial(type, w, segmentRow + local0, dim, xw, t, L, pow2)));
+        float s1 = GroupReductions.sum(c, scratch, (PackedWeights.isQuantized(type) ? PackedWeights.quantizedPartial(type, w, segmentRow + local1, dim, xw, t, L, pow2) : PackedWeights.floatPartial(type, w, segmentRow + local1, dim, xw, t, L, pow2)));
+
+        if (t == 0) {
+            float v0 = rms * s0 + bias.get(segmentRow + local0);
+            float v1 = rms * s1 + bias.get(segmentRow + local1);
+            int position = state.get(1);
+            float cos = 1f;
+            float sin = 0f;
+            if (segment < 2 && k < ropeDim / 2) {
+                float theta = ropeAngle(position, k, thetaScale, ropeDivisors);
+                cos = TornadoMath.cos(theta);
+                sin = TornadoMath.sin(theta);
+            }
+            float r0 = v0 * cos - v1 * sin;
+            float r1 = v0 * sin + v1 * cos;
+            if (segment == 0) {
+                q.set(local0, r0);
+                q.set(local1, r1);
+            } else if (segment == 1) {
+                keys.set(position * kvDim + local0, r0);
+                keys.set(position * kvDim + local1, r1);
+            } else {
+                values.set(position * vDim + local0, r0);
+                values.set(position * vDim + local1, r1);
+            }
+        }
+    }
+
+    /**
+     * Per-head RMSNorm of Q and K (qwen3, gemma3) and then RoPE, in place: Q in {@code q}, K at the step's position
+     * in {@code keys}. One work-group per head, Q heads first; each thread takes RoPE pairs.
+     */
+    public static void headNormRope(KernelContext c, FloatArray q, FloatArray keys, IntArray state, FloatArray qNorm,
+                                    FloatArray kNorm, FloatArray ropeDivisors, int heads, int headDim, int ropeDim,
+                                    int neox, int kvDim, float eps, float thetaScale) {
+        float[] scratch = c.allocateFloatLocalArray(MAX_GROUP);
+        int h = c.groupIdx;
+        int position = state.get(1);
+        // (TornadoVM cannot select between two arrays, so each case names its own)
+        if (h < heads) {
+            normRopeHead(c, scratch, q, h * headDim, qNorm, ropeDivisors, position, headDim, ropeDim, neox, eps,
+                    thetaScale);
+        } else {
+            normRopeHead(c, scratch, keys, position * kvDim + (h - heads) * headDim, kNorm, ropeDivisors, position,
+                    headDim, ropeDim, neox, eps, thetaScale);
+        }
+    }
+
+    private static void normRopeHead(KernelContext c, float[] scratch, FloatArray v, int base, FloatArray weight,
+                                     FloatArray ropeDivisors, int position, int headDim, int ropeDim, int neox,
+                                     float eps, float thetaScale) {
+        int t = c.localIdx;
+        float ss = 0f;
+        for (int d = t; d < headDim; d += c.localGroupSizeX) {
+            float e = v.get(base + d);
+            ss += e * e;
+        }
+        float rms = 1f / TornadoMath.sqrt(GroupReductions.sum(c, scratch, ss) / headDim + eps);
+        for (int k = t; k < headDim / 2; k += c.localGroupSizeX) {
+            int i0 = ropeFirst(k, ropeDim, neox);
+            int i1 = ropeSecond(k, ropeDim, neox);
+            float v0 = (v.get(base + i0) * rms) * weight.get(i0);
+            float v1 = (v.get(base + i1) * rms) * weight.get(i1);
+            float cos = 1f;
+            float sin = 0f;
+            if (k < ropeDim / 2) {
+                float theta = ropeAngle(position, k, thetaScale, ropeDivisors);
+                cos = TornadoMath.cos(theta);
+                sin = TornadoMath.sin(theta);
+            }
+            v.set(base + i0, v0 * cos - v1 * sin);
+            v.set(base + i1, v0 * sin + v1 * cos);
+        }
+    }
+
+    /** First index of RoPE pair {@code k} in a head: {@code 2k} interleaved, {@code k} NEOX (unrotated tail: two by two). */
+    private static int ropeFirst(int k, int ropeDim, int neox) {
+        if (neox == 0) {
+            return 2 * k;
+        }
+        return k < ropeDim / 2 ? k : ropeDim + 2 * (k - ropeDim / 2);
+    }
+
+    private static int ropeSecond(int k, int ropeDim, int neox) {
+        if (neox == 0) {
+            return 2 * k + 1;
+        }
+        return k < ropeDim / 2 ? k + ropeDim / 2 : ropeDim + 2 * (k - ropeDim / 2) + 1;
+    }
+
+    /** θ_k = position · thetaScale^k (by repeated products, as ggml does) / divisor_k. */
+    private static float ropeAngle(int position, int k, float thetaScale, FloatArray ropeDivisors) {
+        float theta = position;
+        for (int i = 0; i < k; i++) {
+            theta *= thetaScale;
+        }
+        return theta / ropeDivisors.get(k);
+    }
+
+    /**
+     * Attention of one query head over the cached positions (a sliding window when {@code window > 0}): scores,
+     * softmax (with optional soft-capping), and the weighted sum of values. One work-group per head; the scores
+     * of positions {@code 0..position} go to {@code scores[head · capacity ..]}.
+     */
+    public static void attention(KernelContext c, FloatArray q, FloatArray keys, FloatArray values, FloatArray scores,
+                                 FloatArray out, IntArray state, int headDim, int valueDim, int kvDim, int vDim,
+                                 int group, int capacity, float scale, float softcap, int window) {
+        float[] scratch = c.allocateFloatLocalArray(MAX_GROUP);
+        int h = c.groupIdx;
+        int t = c.localIdx;
+        int L = c.localGroupSizeX;
+        int kvHead = h / group;
+        int position = state.get(1);
+        int first = window > 0 ? TornadoMath.max(0, position - window + 1) : 0;
+        int base = h * capacity;
+        int qBase = h * headDim;
+        int kOffset = kvHead * headDim;
+
+        float best = -Float.MAX_VALUE;
+        for (int p = first + t; p <= position; p += L) {
+            int kBase = p * kvDim + kOffset;
+            float s = 0f;
+            for (int d = 0; d < headDim; d++) {
+                s += q.get(qBase + d) * keys.get(kBase + d);
+            }
+            s *= scale;
+            if (softcap > 0f) {
+                s = softcap * TornadoMath.tanh(s / softcap);
+            }
+            scores.set(base + p, s);
+            best = TornadoMath.max(best, s);
+        }
+        best = GroupReductions.max(c, scratch, best);
+        float total = 0f;
+        for (int p = first + t; p <= position; p += L) {
+            float e = TornadoMath.exp(scores.get(base + p) - best);
+            scores.set(base + p, e);
+            total += e;
+        }
+        total = GroupReductions.sum(c, scratch, total);
+        c.globalBarrier();
+
+        int vOffset = kvHead * valueDim;
+        if (valueDim <= L) {
+            // groups of valueDim threads split the positions; group g takes g, g + groups, ...
+            int groups = L / valueDim;
+            int d = t % valueDim;
+            int g = t / valueDim;
+            float acc = 0f;
+            if (g < groups) {
+                for (int p = first + g; p <= position; p += groups) {
+                    acc += scores.get(base + p) * values.get(p * vDim + vOffset + d);
+                }
+            }
+            scratch[t] = acc;
+            c.localBarrier();
+            if (t < valueDim) {
+                float sum = 0f;
+                for (int i = 0; i < groups; i++) {
+                    sum += scratch[i * valueDim + t];
+                }
+                out.set(h * valueDim + t, sum / total);
+            }
+        } else {
+            for (int d = t; d < valueDim; d += L) {
+                float acc = 0f;
+                for (int p = first; p <= position; p++) {
+                    acc += scores.get(base + p) * values.get(p * vDim + vOffset + d);
+                }
+                out.set(h * valueDim + d, acc / total);
+            }
+        }
+    }
+
+    /** {@code x[row] += w[row] · in} (a projection added to the residual stream), {@code xw = x ⊙ normNext}. One work-group per row. */
+    public static void projectAdd(KernelContext c, FloatArray in, ShortArray w, FloatArray x, FloatArray xw,
+                                  FloatArray normNext, FloatArray pow2, int type, int cols) {
+        float[] scratch = c.allocateFloatLocalArray(MAX_GROUP);
+        int row = c.groupIdx;
+        float s = GroupReductions.sum(c, scratch,
+                (PackedWeights.isQuantized(type) ? PackedWeights.quantizedPartial(type, w, row, cols, in, c.localIdx, c.localGroupSizeX, pow2) : PackedWeights.floatPartial(type, w, row, cols, in, c.localIdx, c.localGroupSizeX, pow2)));
+        if (c.localIdx == 0) {
+            float v = x.get(row) + s;
+            x.set(row, v);
+            xw.set(row, v * normNext.get(row));
+        }
+    }
+
+    /** {@code out[row] = w[row] · in}. One work-group per row. */
+    public static void project(KernelContext c, FloatArray in, ShortArray w, FloatArray out, FloatArray pow2,
+                               int type, int cols) {
+        float[] scratch = c.allocateFloatLocalArray(MAX_GROUP);
+        int row = c.groupIdx;
+        float s = GroupReductions.sum(c, scratch,
+                (PackedWeights.isQuantized(type) ? PackedWeights.quantizedPartial(type, w, row, cols, in, c.localIdx, c.localGroupSizeX, pow2) : PackedWeights.floatPartial(type, w, row, cols, in, c.localIdx, c.localGroupSizeX, pow2)));
+        if (c.localIdx == 0) {
+            out.set(row, s);
+        }
+    }
+
+    /** {@code x += rmsNorm(delta) · norm} (gemma's post-norms), {@code xw = x ⊙ normNext}. One work-group. */
+    public static void normAdd(KernelContext c, FloatArray delta, FloatArray norm, FloatArray x, FloatArray xw,
+                               FloatArray normNext, float eps) {
+        float[] scratch = c.allocateFloatLocalArray(MAX_GROUP);
+        int n = x.getSize();
+        float rms = GroupReductions.rmsScale(c, scratch, delta, n, eps);
+        for (int j = c.localIdx; j < n; j += c.localGroupSizeX) {
+            float v = x.get(j) + (delta.get(j) * rms) * norm.get(j);
+            x.set(j, v);
+            xw.set(j, v * normNext.get(j));
+        }
+    }
+
+    /**
+     * RMSNorm, the gate and up projections (rows {@code i} and {@code ffnDim + i} of {@code w}) and the gated
+     * activation: {@code hidden[i] = act(gate) · up}, SiLU or (when {@code gelu == 1}) tanh-GELU. One work-group per
+     * hidden unit.
+     */
+    public static void feedForwardInput(KernelContext c, FloatArray x, FloatArray xw, ShortArray w,
+                                        FloatArray hidden, FloatArray pow2, int type, int ffnDim, float eps, int gelu) {
+        float[] scratch = c.allocateFloatLocalArray(MAX_GROUP);
+        int t = c.localIdx;
+        int L = c.localGroupSizeX;
+        int dim = x.getSize();
+        float rms = GroupReductions.rmsScale(c, scratch, x, dim, eps);
+        int i = c.groupIdx;
+        float gate = rms * GroupReductions.sum(c, scratch, (PackedWeights.isQuantized(type) ? PackedWeights.quantizedPartial(type, w, i, dim, xw, t, L, pow2) : PackedWeights.floatPartial(type, w, i, dim, xw, t, L, pow2)));
+        float up = rms * GroupReductions.sum(c, scratch, (PackedWeights.isQuantized(type) ? PackedWeights.quantizedPartial(type, w, ffnDim + i, dim, xw, t, L, pow2) : PackedWeights.floatPartial(type, w, ffnDim + i, dim, xw, t, L, pow2)));
+        if (t == 0) {
+            float act;
+            if (gelu == 1) {
+                act = 0.5f * gate * (1f + TornadoMath.tanh(0.7978845608f * gate * (1f + 0.044715f * gate * gate)));
+            } else {
+                act = gate / (1f + TornadoMath.exp(-gate));
+            }
+            hidden.set(i, act * up);
+        }
+    }
+
+    /** Final RMSNorm and the output projection, with optional soft-capping. One work-group per vocabulary row. */
+    public static void logits(KernelContext c, FloatArray x, FloatArray xw, ShortArray w, FloatArray logits,
+                              FloatArray pow2, int type, float eps, float softcap) {
+        float[] scratch = c.allocateFloatLocalArray(MAX_GROUP);
+        int dim = x.getSize();
+        float rms = GroupReductions.rmsScale(c, scratch, x, dim, eps);
+        int row = c.groupIdx;
+        float s = rms * GroupReductions.sum(c, scratch,
+                (PackedWeights.isQuantized(type) ? PackedWeights.quantizedPartial(type, w, row, dim, xw, c.localIdx, c.localGroupSizeX, pow2) : PackedWeights.floatPartial(type, w, row, dim, xw, c.localIdx, c.localGroupSizeX, pow2)));
+        if (c.localIdx == 0) {
+            logits.set(row, softcap > 0f ? softcap * TornadoMath.tanh(s / softcap) : s);
+        }
+    }
+
+    /** {@code result[0]} = the index of the largest logit, the lowest index on ties. One work-group. */
+    public static void argmax(KernelContext c, FloatArray logits, IntArray result) {
+        float[] bestValue = c.allocateFloatLocalArray(MAX_GROUP);
+        int[] bestIndex = c.allocateIntLocalArray(MAX_GROUP);
+        int t = c.localIdx;
+        int n = logits.getSize();
+        float value = -Float.MAX_VALUE;
+        int index = n;
+        for (int j = t; j < n; j += c.localGroupSizeX) {
+            float v = logits.get(j);
+            if (v > value || index == n) {
+                value = v;
+                index = j;
+            }
+        }
+        bestValue[t] = value;
+        bestIndex[t] = index;
+        c.localBarrier();
+        for (int stride = c.localGroupSizeX / 2; stride > 0; stride >>= 1) {
+            if (t < stride) {
+                float other = bestValue[t + stride];
+                int otherIndex = bestIndex[t + stride];
+                if (other > bestValue[t] || (other == bestValue[t] && otherIndex < bestIndex[t])) {
+                    bestValue[t] = other;
+                    bestIndex[t] = otherIndex;
+                }
+            }
+            c.localBarrier();
+        }
+        if (t == 0) {
+            result.set(0, bestIndex[0]);
+        }
+    }
+}
