@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.TestReporter;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -53,7 +54,7 @@ class TornadoGoldenTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("goldens")
-    void matchesLlamaCpp(String goldenName) throws Exception {
+    void matchesLlamaCpp(String goldenName, TestReporter reporter) throws Exception {
         TornadoBackendProvider provider = TornadoAvailability.require();
         JsonNode g = JSON.readTree(SharedFiles.root().resolve("golden").resolve(goldenName).toFile());
         String modelName = g.get("model").asText();
@@ -94,6 +95,7 @@ class TornadoGoldenTest {
                     problems.add("step " + k + ": argmax " + mine + " != " + greedy[k] + " (margin " + margin + ")");
                 }
             }
+            reporter.publishEntry("max |Δlogit|", String.format("prompt %.3g, steps %.3g (tolerance %.3g)", maxDiff, maxStep, tol));
             assertTrue(problems.isEmpty(), String.join("; ", problems));
             assertTrue(maxStep <= tol, "step logits differ by " + maxStep + " > " + tol);
 

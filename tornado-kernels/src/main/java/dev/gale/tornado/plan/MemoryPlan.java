@@ -82,7 +82,10 @@ public record MemoryPlan(long weightBytes, long kvCacheBytes, long scratchBytes,
     }
 
     static String size(long bytes) {
-        return bytes >= 1L << 30 ? String.format("%.2f GiB", bytes / (double) (1L << 30))
-                : String.format("%.1f MiB", bytes / (double) (1L << 20));
+        if (bytes >= 1L << 30) {
+            return String.format("%.2f GiB", bytes / (double) (1L << 30));
+        }
+        return bytes >= 1L << 20 ? String.format("%.1f MiB", bytes / (double) (1L << 20))
+                : String.format("%.1f KiB", bytes / 1024.0);
     }
 }

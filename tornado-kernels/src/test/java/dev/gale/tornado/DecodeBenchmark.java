@@ -1,0 +1,80 @@
+package dev.gale.tornado;
+
+import dev.gale.model.Model;
+import dev.gale.runtime.backend.BackendOptions;
+import dev.gale.runtime.backend.InferenceEngine;
+import dev.gale.runtime.backend.InferenceSession;
+import dev.gale.runtime.backend.TokenWork;
+import dev.gale.runtime.load.ModelLoader;
+import java.nio.file.Path;
+
+/**
+ * Decode speed of the TornadoVM backend on one model and device (a benchmark, not a test): load and compile
+ * time, prefill, greedy decoding with the argmax on the device, and decoding that brings the logits back for
+ * sampling. Prints one line of {@code key=value} pairs, with the share of the memory-bandwidth roofline that
+ * the greedy rate reaches (weight bytes read per token × tokens/s ÷ the peak given).
+ *
+ * <p>{@code java <TornadoVM flags> ... dev.gale.tornado.DecodeBenchmark MODEL.gguf DEVICE PEAK_BYTES_PER_S [TOKENS]}
+ */
+final class DecodeBenchmark {
+    private static final int PROMPT = 16;
+    private static final int CONTEXT = 1024;
+
+    private DecodeBenchmark() {}
+
+    public static void main(String[] args) throws Exception {
+        if (args.length < 3) {
+            System.err.println("usage: DecodeBenchmark MODEL.gguf DEVICE PEAK_BYTES_PER_S [TOKENS]");
+            System.exit(2);
+        }
+        Path path = Path.of(args[0]);
+        int device = Integer.parseInt(args[1]);
+        double peak = Double.parseDouble(args[2]);
+        int tokens = args.length > 3 ? Integer.parseInt(args[3]) : 128;
+        TornadoBackendProvider provider = new TornadoBackendProvider();
+        if (provider.unavailableReason() != null) {
+            throw new IllegalStateException(provider.unavailableReason());
+        }
+        long t0 = System.nanoTime();
+        try (Model model = ModelLoader.load(path, false, System.err)) {
+            long t1 = System.nanoTime();
+            int context = Math.min(CONTEXT, model.config().contextLength());
+            try (InferenceEngine engine = provider.load(model, new BackendOptions(0, device, context));
+                 InferenceSession session = engine.newSession(context)) {
+                long t2 = System.nanoTime();
+                int[] prompt = new int[PROMPT];
+                for (int i = 0; i < PROMPT; i++) {
+                    prompt[i] = 1 + i;
+                }
+                session.forward(prompt, false);
+                long t3 = System.nanoTime();
+                int next = 1;
+                for (int i = 0; i < 8; i++) {
+                    next = session.decodeGreedy(next);
+                }
+                long t4 = System.nanoTime();
+                for (int i = 0; i < tokens; i++) {
+                    next = session.decodeGreedy(next);
+                }
+                long t5 = System.nanoTime();
+                int sampled = Math.min(32, tokens);
+                for (int i = 0; i < sampled; i++) {
+                    session.decode(next);
+                }
+                long t6 = System.nanoTime();
+
+                double greedy = tokens / ((t5 - t4) / 1e9);
+                double withLogits = sampled / ((t6 - t5) / 1e9);
+                long bytesPerToken = model.weights().bytesPerToken();
+                TokenWork work = engine.workPerToken().orElseThrow();
+                System.out.printf("bench model=%s device=\"%s\" launches_per_token=%d transfers_per_token=%d "
+                                + "read_s=%.1f load_compile_upload_s=%.1f prefill_tok_s=%.1f decode_tok_s=%.1f "
+                                + "decode_with_logits_tok_s=%.1f ms_per_token=%.2f weight_bytes_per_token=%d "
+                                + "effective_GB_s=%.1f roofline_fraction=%.3f%n",
+                        path.getFileName(), engine.deviceName(), work.kernelLaunches(), work.hostDeviceTransfers(),
+                        (t1 - t0) / 1e9, (t2 - t1) / 1e9, PROMPT / ((t3 - t2) / 1e9), greedy, withLogits,
+                        1000 / greedy, bytesPerToken, bytesPerToken * greedy / 1e9, bytesPerToken * greedy / peak);
+            }
+        }
+    }
+}
