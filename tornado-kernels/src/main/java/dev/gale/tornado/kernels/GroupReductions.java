@@ -2,6 +2,7 @@ package dev.gale.tornado.kernels;
 
 import uk.ac.manchester.tornado.api.KernelContext;
 import uk.ac.manchester.tornado.api.math.TornadoMath;
+import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
 /**
  * Reductions across a work-group through local memory (a tree over {@code L} threads, {@code L} a power of two).
@@ -45,8 +46,7 @@ public final class GroupReductions {
     }
 
     /** {@code 1 / sqrt(mean(x²) + eps)} over {@code x[0..n)}: the RMSNorm scale. */
-    public static float rmsScale(KernelContext c, float[] scratch, uk.ac.manchester.tornado.api.types.arrays.FloatArray x,
-                                 int n, float eps) {
+    public static float rmsScale(KernelContext c, float[] scratch, FloatArray x, int n, float eps) {
         float ss = 0f;
         for (int j = c.localIdx; j < n; j += c.localGroupSizeX) {
             float v = x.get(j);

@@ -9,6 +9,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import uk.ac.manchester.tornado.api.GridScheduler;
@@ -90,7 +91,7 @@ public final class DecodePlan implements AutoCloseable {
         int qkvRows = c.qDim() + c.kvDim() + c.vDim();
         float attnScale = (float) (1.0 / Math.sqrt(c.headDim()));
 
-        tasks.add("embed", roundUp(dim, g.elementGroup()), g.elementGroup(), t -> t.task("embed",
+        tasks.add("embed", roundUp(dim, g.elementGroup()), g.elementGroup(), (t, id) -> t.task(id,
                 TransformerKernels::embed, ctx, state, weights.embedding.words(), x, xw, weights.layers[0].attnNorm(),
                 pow2, weights.embedding.type(), dim, embScale));
         for (int l = 0; l < c.layers(); l++) {
@@ -102,7 +103,7 @@ public final class DecodePlan implements AutoCloseable {
             FloatArray kc = keys[l];
             FloatArray vc = values[l];
             int ropeInQkv = headNorm ? 0 : c.ropeDim();
-            tasks.add(p + "qkv", qkvRows / 2 * g.rowGroup(), g.rowGroup(), t -> t.task(p + "qkv",
+            tasks.add(p + "qkv", qkvRows / 2 * g.rowGroup(), g.rowGroup(), (t, id) -> t.task(id,
                     TransformerKernels::attentionInput, ctx, x, xw, w.qkv().words(), w.qkvBias(), q, kc, vc,
                     state, weights.ropeDivisors, pow2, w.qkv().type(), c.qDim(), c.kvDim(), c.vDim(), c.headDim(),
                     ropeInQkv, neox, eps, thetaScale));
@@ -110,24 +111,24 @@ public final class DecodePlan implements AutoCloseable {
                 FloatArray qNorm = w.qNorm();
                 FloatArray kNorm = w.kNorm();
                 tasks.add(p + "qknorm", (c.heads() + c.kvHeads()) * g.attentionGroup(), g.attentionGroup(),
-                        t -> t.task(p + "qknorm", TransformerKernels::headNormRope, ctx, q, kc, state, qNorm, kNorm,
+                        (t, id) -> t.task(id, TransformerKernels::headNormRope, ctx, q, kc, state, qNorm, kNorm,
                                 weights.ropeDivisors, c.heads(), c.headDim(), c.ropeDim(), neox, c.kvDim(), eps,
                                 thetaScale));
             }
             int window = local ? c.slidingWindow() : 0;
-            tasks.add(p + "attn", c.heads() * g.attentionGroup(), g.attentionGroup(), t -> t.task(p + "attn",
+            tasks.add(p + "attn", c.heads() * g.attentionGroup(), g.attentionGroup(), (t, id) -> t.task(id,
                     TransformerKernels::attention, ctx, q, kc, vc, scores, attnOut, state, c.headDim(), c.valueDim(),
                     c.kvDim(), c.vDim(), c.groupSize(), capacity, attnScale, c.attnSoftcap(), window));
             addResidual(tasks, p + "wo", attnOut, w.wo(), w.postAttnNorm(), w.ffnNorm(), x, xw, delta, pow2, ctx, g, eps);
-            tasks.add(p + "ffn", c.ffnDim() * g.rowGroup(), g.rowGroup(), t -> t.task(p + "ffn",
+            tasks.add(p + "ffn", c.ffnDim() * g.rowGroup(), g.rowGroup(), (t, id) -> t.task(id,
                     TransformerKernels::feedForwardInput, ctx, x, xw, w.gateUp().words(), hidden, pow2,
                     w.gateUp().type(), c.ffnDim(), eps, gelu));
             addResidual(tasks, p + "down", hidden, w.down(), w.postFfnNorm(), nextNorm, x, xw, delta, pow2, ctx, g, eps);
         }
-        tasks.add("logits", c.vocabSize() * g.rowGroup(), g.rowGroup(), t -> t.task("logits",
+        tasks.add("logits", c.vocabSize() * g.rowGroup(), g.rowGroup(), (t, id) -> t.task(id,
                 TransformerKernels::logits, ctx, x, xw, weights.output.words(), logits, pow2,
                 weights.output.type(), eps, c.finalSoftcap()));
-        tasks.add("argmax", g.argmaxGroup(), g.argmaxGroup(), t -> t.task("argmax", TransformerKernels::argmax, ctx,
+        tasks.add("argmax", g.singleGroup(), g.singleGroup(), (t, id) -> t.task(id, TransformerKernels::argmax, ctx,
                 logits, result));
         graph.transferToHost(DataTransferMode.EVERY_EXECUTION, result)
                 .transferToHost(DataTransferMode.UNDER_DEMAND, logits);
@@ -150,13 +151,12 @@ public final class DecodePlan implements AutoCloseable {
                                     FloatArray nextNorm, FloatArray x, FloatArray xw, FloatArray delta,
                                     FloatArray pow2, KernelContext ctx, LaunchGeometry g, float eps) {
         if (postNorm == null) {
-            tasks.add(name, w.rows() * g.rowGroup(), g.rowGroup(), t -> t.task(name, TransformerKernels::projectAdd,
+            tasks.add(name, w.rows() * g.rowGroup(), g.rowGroup(), (t, id) -> t.task(id, TransformerKernels::projectAdd,
                     ctx, in, w.words(), x, xw, nextNorm, pow2, w.type(), w.cols()));
         } else {
-            tasks.add(name, w.rows() * g.rowGroup(), g.rowGroup(), t -> t.task(name, TransformerKernels::project,
+            tasks.add(name, w.rows() * g.rowGroup(), g.rowGroup(), (t, id) -> t.task(id, TransformerKernels::project,
                     ctx, in, w.words(), delta, pow2, w.type(), w.cols()));
-            String norm = name + "_norm";
-            tasks.add(norm, g.argmaxGroup(), g.argmaxGroup(), t -> t.task(norm, TransformerKernels::normAdd, ctx,
+            tasks.add(name + "_norm", g.singleGroup(), g.singleGroup(), (t, id) -> t.task(id, TransformerKernels::normAdd, ctx,
                     delta, postNorm, x, xw, nextNorm, eps));
         }
     }
@@ -209,8 +209,9 @@ public final class DecodePlan implements AutoCloseable {
             this.grids = grids;
         }
 
-        void add(String name, int global, int local, java.util.function.Consumer<TaskGraph> task) {
-            task.accept(graph);
+        /** Adds {@code task} (given the graph and the task's name) with {@code global} threads in groups of {@code local}. */
+        void add(String name, int global, int local, BiConsumer<TaskGraph, String> task) {
+            task.accept(graph, name);
             WorkerGrid1D grid = new WorkerGrid1D(global);
             grid.setLocalWork(local, 1, 1);
             grids.addWorkerGrid(GRAPH + "." + name, grid);

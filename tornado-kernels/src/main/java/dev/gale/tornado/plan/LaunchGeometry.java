@@ -8,20 +8,20 @@ import dev.gale.tornado.kernels.GroupReductions;
  *
  * @param rowGroup       threads per output row of a matrix-vector product
  * @param attentionGroup threads per attention head
- * @param argmaxGroup    threads of the single argmax group
+ * @param singleGroup    threads of the kernels that run as one work-group (argmax, gemma's post-norms)
  * @param elementGroup   threads per group of element-wise kernels
  */
-public record LaunchGeometry(int rowGroup, int attentionGroup, int argmaxGroup, int elementGroup) {
+public record LaunchGeometry(int rowGroup, int attentionGroup, int singleGroup, int elementGroup) {
 
     /**
      * GPUs: 128 threads per row (four warps / two wavefronts, enough loads in flight to stream a row of a few
-     * thousand values) and 256 for the one-group argmax. CPU devices (e.g. PoCL) run a group's threads as a loop,
+     * thousand values) and 256 for the one-group kernels. CPU devices (e.g. PoCL) run a group's threads as a loop,
      * so small groups there.
      */
     public static LaunchGeometry forDevice(boolean gpu, long maxGroup) {
         LaunchGeometry g = gpu ? new LaunchGeometry(128, 128, 256, 128) : new LaunchGeometry(16, 16, 16, 16);
         int cap = Integer.highestOneBit((int) Math.min(GroupReductions.MAX_GROUP, Math.max(1, maxGroup)));
         return new LaunchGeometry(Math.min(g.rowGroup, cap), Math.min(g.attentionGroup, cap),
-                Math.min(g.argmaxGroup, cap), Math.min(g.elementGroup, cap));
+                Math.min(g.singleGroup, cap), Math.min(g.elementGroup, cap));
     }
 }
