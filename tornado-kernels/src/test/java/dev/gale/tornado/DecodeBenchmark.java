@@ -19,6 +19,8 @@ import java.nio.file.Path;
 final class DecodeBenchmark {
     private static final int PROMPT = 16;
     private static final int CONTEXT = 1024;
+    /** Steps run before timing, so that the JIT has compiled TornadoVM's host-side interpreter loop. */
+    private static final int WARMUP = 32;
 
     private DecodeBenchmark() {}
 
@@ -49,7 +51,7 @@ final class DecodeBenchmark {
                 session.forward(prompt, false);
                 long t3 = System.nanoTime();
                 int next = 1;
-                for (int i = 0; i < 8; i++) {
+                for (int i = 0; i < WARMUP; i++) {
                     next = session.decodeGreedy(next);
                 }
                 long t4 = System.nanoTime();

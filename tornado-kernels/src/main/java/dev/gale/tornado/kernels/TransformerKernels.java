@@ -19,6 +19,9 @@ import uk.ac.manchester.tornado.api.types.arrays.ShortArray;
  * is spent on norms.
  *
  * <p>{@code state} holds the step's inputs on the device: {@code [token, position]}.
+ *
+ * <p>Each product picks {@link PackedWeights#quantizedPartial} or {@link PackedWeights#floatPartial} itself: TornadoVM
+ * inlines at most 600 graph nodes into a kernel per call, which one helper covering every type would exceed.
  */
 public final class TransformerKernels {
     private TransformerKernels() {}
@@ -38,7 +41,8 @@ public final class TransformerKernels {
      * RMSNorm, the Q/K/V projection (rows Q, then K, then V of {@code w}, plus {@code bias}), RoPE, and the write
      * of K and V into the cache at the step's position. One work-group per pair of output rows: the pair that RoPE
      * rotates together ({@code 2i, 2i+1} interleaved, {@code i, i + ropeDim/2} for NEOX; unrotated pairs and V
-     * rows are taken two by two).
+     * rows are taken two by two). With {@code ropeDim = 0} nothing is rotated (the per-head norms of qwen3 and
+     * gemma3 come first, in {@link #headNormRope}).
      */
     public static void attentionInput(KernelContext c, FloatArray x, FloatArray xw, ShortArray w, FloatArray bias,
                                       FloatArray q, FloatArray keys, FloatArray values, IntArray state,
@@ -59,8 +63,12 @@ public final class TransformerKernels {
         int segmentRow = segment == 0 ? 0 : (segment == 1 ? qDim : qDim + kvDim);
 
         int L = c.localGroupSizeX;
-        float s0 = GroupReductions.sum(c, scratch, (PackedWeights.isQuantized(type) ? PackedWeights.quantizedPartial(type, w, segmentRow + local0, dim, xw, t, L, pow2) : PackedWeights.floatPartial(type, w, segmentRow + local0, dim, xw, t, L, pow2)));
-        float s1 = GroupReductions.sum(c, scratch, (PackedWeights.isQuantized(type) ? PackedWeights.quantizedPartial(type, w, segmentRow + local1, dim, xw, t, L, pow2) : PackedWeights.floatPartial(type, w, segmentRow + local1, dim, xw, t, L, pow2)));
+        float s0 = GroupReductions.sum(c, scratch, PackedWeights.isQuantized(type)
+                ? PackedWeights.quantizedPartial(type, w, segmentRow + local0, dim, xw, t, L, pow2)
+                : PackedWeights.floatPartial(type, w, segmentRow + local0, dim, xw, t, L, pow2));
+        float s1 = GroupReductions.sum(c, scratch, PackedWeights.isQuantized(type)
+                ? PackedWeights.quantizedPartial(type, w, segmentRow + local1, dim, xw, t, L, pow2)
+                : PackedWeights.floatPartial(type, w, segmentRow + local1, dim, xw, t, L, pow2));
 
         if (t == 0) {
             float v0 = rms * s0 + bias.get(segmentRow + local0);
@@ -234,13 +242,18 @@ public final class TransformerKernels {
         }
     }
 
-    /** {@code x[row] += w[row] · in} (a projection added to the residual stream), {@code xw = x ⊙ normNext}. One work-group per row. */
+    /**
+     * {@code x[row] += w[row] · in} (a projection added to the residual stream), {@code xw = x ⊙ normNext}. One
+     * work-group per row.
+     */
     public static void projectAdd(KernelContext c, FloatArray in, ShortArray w, FloatArray x, FloatArray xw,
                                   FloatArray normNext, FloatArray pow2, int type, int cols) {
         float[] scratch = c.allocateFloatLocalArray(MAX_GROUP);
         int row = c.groupIdx;
         float s = GroupReductions.sum(c, scratch,
-                (PackedWeights.isQuantized(type) ? PackedWeights.quantizedPartial(type, w, row, cols, in, c.localIdx, c.localGroupSizeX, pow2) : PackedWeights.floatPartial(type, w, row, cols, in, c.localIdx, c.localGroupSizeX, pow2)));
+                PackedWeights.isQuantized(type)
+                        ? PackedWeights.quantizedPartial(type, w, row, cols, in, c.localIdx, c.localGroupSizeX, pow2)
+                        : PackedWeights.floatPartial(type, w, row, cols, in, c.localIdx, c.localGroupSizeX, pow2));
         if (c.localIdx == 0) {
             float v = x.get(row) + s;
             x.set(row, v);
@@ -254,7 +267,9 @@ public final class TransformerKernels {
         float[] scratch = c.allocateFloatLocalArray(MAX_GROUP);
         int row = c.groupIdx;
         float s = GroupReductions.sum(c, scratch,
-                (PackedWeights.isQuantized(type) ? PackedWeights.quantizedPartial(type, w, row, cols, in, c.localIdx, c.localGroupSizeX, pow2) : PackedWeights.floatPartial(type, w, row, cols, in, c.localIdx, c.localGroupSizeX, pow2)));
+                PackedWeights.isQuantized(type)
+                        ? PackedWeights.quantizedPartial(type, w, row, cols, in, c.localIdx, c.localGroupSizeX, pow2)
+                        : PackedWeights.floatPartial(type, w, row, cols, in, c.localIdx, c.localGroupSizeX, pow2));
         if (c.localIdx == 0) {
             out.set(row, s);
         }
@@ -286,8 +301,12 @@ public final class TransformerKernels {
         int dim = x.getSize();
         float rms = GroupReductions.rmsScale(c, scratch, x, dim, eps);
         int i = c.groupIdx;
-        float gate = rms * GroupReductions.sum(c, scratch, (PackedWeights.isQuantized(type) ? PackedWeights.quantizedPartial(type, w, i, dim, xw, t, L, pow2) : PackedWeights.floatPartial(type, w, i, dim, xw, t, L, pow2)));
-        float up = rms * GroupReductions.sum(c, scratch, (PackedWeights.isQuantized(type) ? PackedWeights.quantizedPartial(type, w, ffnDim + i, dim, xw, t, L, pow2) : PackedWeights.floatPartial(type, w, ffnDim + i, dim, xw, t, L, pow2)));
+        float gate = rms * GroupReductions.sum(c, scratch, PackedWeights.isQuantized(type)
+                ? PackedWeights.quantizedPartial(type, w, i, dim, xw, t, L, pow2)
+                : PackedWeights.floatPartial(type, w, i, dim, xw, t, L, pow2));
+        float up = rms * GroupReductions.sum(c, scratch, PackedWeights.isQuantized(type)
+                ? PackedWeights.quantizedPartial(type, w, ffnDim + i, dim, xw, t, L, pow2)
+                : PackedWeights.floatPartial(type, w, ffnDim + i, dim, xw, t, L, pow2));
         if (t == 0) {
             float act;
             if (gelu == 1) {
@@ -307,7 +326,9 @@ public final class TransformerKernels {
         float rms = GroupReductions.rmsScale(c, scratch, x, dim, eps);
         int row = c.groupIdx;
         float s = rms * GroupReductions.sum(c, scratch,
-                (PackedWeights.isQuantized(type) ? PackedWeights.quantizedPartial(type, w, row, dim, xw, c.localIdx, c.localGroupSizeX, pow2) : PackedWeights.floatPartial(type, w, row, dim, xw, c.localIdx, c.localGroupSizeX, pow2)));
+                PackedWeights.isQuantized(type)
+                        ? PackedWeights.quantizedPartial(type, w, row, dim, xw, c.localIdx, c.localGroupSizeX, pow2)
+                        : PackedWeights.floatPartial(type, w, row, dim, xw, c.localIdx, c.localGroupSizeX, pow2));
         if (c.localIdx == 0) {
             logits.set(row, softcap > 0f ? softcap * TornadoMath.tanh(s / softcap) : s);
         }
