@@ -6,13 +6,15 @@ import dev.gale.runtime.backend.InferenceEngine;
 import dev.gale.runtime.backend.InferenceSession;
 import dev.gale.runtime.backend.TokenWork;
 import dev.gale.runtime.load.ModelLoader;
+import dev.gale.tornado.plan.DecodePlan;
 import java.nio.file.Path;
 
 /**
  * Decode speed of the TornadoVM backend on one model and device (a benchmark, not a test): load and compile
  * time, prefill, greedy decoding with the argmax on the device, and decoding that brings the logits back for
  * sampling. Prints one line of {@code key=value} pairs, with the share of the memory-bandwidth roofline that
- * the greedy rate reaches (weight bytes read per token × tokens/s ÷ the peak given).
+ * the greedy rate reaches (weight bytes read per token × tokens/s ÷ the peak given), and one profiled step: the
+ * kernels' own device time per token (and the roofline share at that rate) against the step's.
  *
  * <p>{@code java <TornadoVM flags> ... dev.gale.tornado.DecodeBenchmark MODEL.gguf DEVICE PEAK_BYTES_PER_S [TOKENS]}
  */
@@ -64,6 +66,8 @@ final class DecodeBenchmark {
                     session.decode(next);
                 }
                 long t6 = System.nanoTime();
+                DecodePlan.StepProfile profile = ((TornadoInferenceEngine) engine).plan()
+                        .profileStep(next, session.position());
 
                 double greedy = tokens / ((t5 - t4) / 1e9);
                 double withLogits = sampled / ((t6 - t5) / 1e9);
@@ -72,10 +76,13 @@ final class DecodeBenchmark {
                 System.out.printf("bench model=%s device=\"%s\" launches_per_token=%d transfers_per_token=%d "
                                 + "read_s=%.1f load_compile_upload_s=%.1f prefill_tok_s=%.1f decode_tok_s=%.1f "
                                 + "decode_with_logits_tok_s=%.1f ms_per_token=%.2f weight_bytes_per_token=%d "
-                                + "effective_GB_s=%.1f roofline_fraction=%.3f%n",
+                                + "effective_GB_s=%.1f roofline_fraction=%.3f profiled_kernel_ms=%.3f "
+                                + "profiled_step_ms=%.3f kernel_roofline_fraction=%.3f%n",
                         path.getFileName(), engine.deviceName(), work.kernelLaunches(), work.hostDeviceTransfers(),
                         (t1 - t0) / 1e9, (t2 - t1) / 1e9, PROMPT / ((t3 - t2) / 1e9), greedy, withLogits,
-                        1000 / greedy, bytesPerToken, bytesPerToken * greedy / 1e9, bytesPerToken * greedy / peak);
+                        1000 / greedy, bytesPerToken, bytesPerToken * greedy / 1e9, bytesPerToken * greedy / peak,
+                        profile.kernelNanos() / 1e6, profile.stepNanos() / 1e6,
+                        bytesPerToken / (profile.kernelNanos() / 1e9) / peak);
             }
         }
     }

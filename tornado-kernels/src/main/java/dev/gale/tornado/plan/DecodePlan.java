@@ -17,9 +17,11 @@ import uk.ac.manchester.tornado.api.KernelContext;
 import uk.ac.manchester.tornado.api.TaskGraph;
 import uk.ac.manchester.tornado.api.TornadoExecutionPlan;
 import uk.ac.manchester.tornado.api.TornadoExecutionResult;
+import uk.ac.manchester.tornado.api.TornadoProfilerResult;
 import uk.ac.manchester.tornado.api.WorkerGrid1D;
 import uk.ac.manchester.tornado.api.common.TornadoDevice;
 import uk.ac.manchester.tornado.api.enums.DataTransferMode;
+import uk.ac.manchester.tornado.api.enums.ProfilerMode;
 import uk.ac.manchester.tornado.api.exceptions.TornadoExecutionPlanException;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
@@ -178,6 +180,27 @@ public final class DecodePlan implements AutoCloseable {
 
     public int step(int token, int position, float[] logitsOut) {
         return step(token, position, logitsOut, 0);
+    }
+
+    /**
+     * Times of one step as TornadoVM's profiler measures them: the kernels' device time and the whole step. The
+     * profiler waits for each kernel, so the step is slower than an unprofiled one; the kernel time is what the
+     * device itself spends, which the step's other time is overhead around.
+     */
+    public record StepProfile(long kernelNanos, long stepNanos) {
+    }
+
+    /** Runs one step (as {@link #step}) with TornadoVM's profiler on. */
+    public StepProfile profileStep(int token, int position) {
+        plan.withProfiler(ProfilerMode.SILENT);
+        try {
+            state.set(0, token);
+            state.set(1, position);
+            TornadoProfilerResult p = plan.execute().getProfilerResult();
+            return new StepProfile(p.getDeviceKernelTime(), p.getTotalTime());
+        } finally {
+            plan.withoutProfiler();
+        }
     }
 
     /** Launches and transfers of one step: {@code [token, position]} in, the id out, and the logits if wanted. */
