@@ -10,10 +10,11 @@ import dev.gale.tornado.plan.DecodePlan;
 import dev.gale.tornado.plan.LaunchGeometry;
 import dev.gale.tornado.plan.MemoryPlan;
 import java.util.Optional;
+import java.util.OptionalLong;
 import uk.ac.manchester.tornado.api.common.TornadoDevice;
 
 /**
- * A model resident on one TornadoVM device: weights, a KV cache of {@link #capacity()} positions and the compiled
+ * A model resident on one TornadoVM device: weights, a KV cache of a fixed number of positions and the compiled
  * decode plan. The device holds one KV cache, so one session is open at a time.
  */
 final class TornadoInferenceEngine implements InferenceEngine {
@@ -61,8 +62,9 @@ final class TornadoInferenceEngine implements InferenceEngine {
         return Optional.of(plan.stepWork(false));
     }
 
-    int capacity() {
-        return capacity;
+    @Override
+    public OptionalLong deviceMemoryBytes() {
+        return OptionalLong.of(plan.deviceBytes());
     }
 
     DecodePlan plan() {

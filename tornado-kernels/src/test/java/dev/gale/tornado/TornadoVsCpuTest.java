@@ -10,6 +10,7 @@ import dev.gale.runtime.backend.InferenceEngine;
 import dev.gale.runtime.backend.InferenceSession;
 import dev.gale.runtime.backend.Logits;
 import dev.gale.runtime.cpu.CpuBackendProvider;
+import dev.gale.tornado.plan.MemoryPlan;
 import java.nio.file.Path;
 import org.junit.jupiter.api.TestReporter;
 import org.junit.jupiter.api.io.TempDir;
@@ -60,6 +61,10 @@ class TornadoVsCpuTest {
                     assertEquals(want, Logits.argmax(b, r * vocab, vocab), "row " + r);
                 }
             }
+            // the memory plan, made before loading, covers what the device holds (its array headers are rounded up)
+            long held = device.deviceMemoryBytes().orElseThrow();
+            long planned = MemoryPlan.of(model.config(), model.weights(), 64).totalBytes();
+            assertTrue(planned >= held && planned - held < 4096, "planned " + planned + ", held " + held);
             // the device's own argmax picks the token its logits say
             float[] next = actual.decode(7);
             actual.truncate(actual.position() - 1);

@@ -10,6 +10,7 @@ import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.BiConsumer;
+import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import uk.ac.manchester.tornado.api.GridScheduler;
@@ -25,6 +26,7 @@ import uk.ac.manchester.tornado.api.enums.ProfilerMode;
 import uk.ac.manchester.tornado.api.exceptions.TornadoExecutionPlanException;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 import uk.ac.manchester.tornado.api.types.arrays.IntArray;
+import uk.ac.manchester.tornado.api.types.arrays.TornadoNativeArray;
 
 /**
  * One decoding step of the whole model as a single TornadoVM task graph: the embedding lookup, every layer's
@@ -53,6 +55,7 @@ public final class DecodePlan implements AutoCloseable {
     private final FloatArray logits;
     private final int launches;
     private final DeviceWeights weights;
+    private final long deviceBytes;
 
     public DecodePlan(ModelConfig c, ModelWeights modelWeights, int capacity, TornadoDevice device, LaunchGeometry g) {
         long start = System.nanoTime();
@@ -78,6 +81,8 @@ public final class DecodePlan implements AutoCloseable {
         resident.addAll(List.of(x, xw, q, attnOut, hidden, delta, scores, logits));
         resident.addAll(List.of(keys));
         resident.addAll(List.of(values));
+        this.deviceBytes = Stream.concat(resident.stream(), Stream.of(state, result))
+                .mapToLong(a -> ((TornadoNativeArray) a).getNumBytesOfSegmentWithHeader()).sum();
         TaskGraph graph = new TaskGraph(GRAPH)
                 .transferToDevice(DataTransferMode.EVERY_EXECUTION, state)
                 .transferToDevice(DataTransferMode.FIRST_EXECUTION, resident.toArray());
@@ -201,6 +206,11 @@ public final class DecodePlan implements AutoCloseable {
         } finally {
             plan.withoutProfiler();
         }
+    }
+
+    /** Bytes of every array the plan keeps on the device (weights, KV cache, activations). */
+    public long deviceBytes() {
+        return deviceBytes;
     }
 
     /** Launches and transfers of one step: {@code [token, position]} in, the id out, and the logits if wanted. */

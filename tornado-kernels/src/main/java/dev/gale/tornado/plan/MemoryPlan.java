@@ -41,7 +41,8 @@ public record MemoryPlan(long weightBytes, long kvCacheBytes, long scratchBytes,
         }
         weights += array(4L * (c.ropeDim() / 2)) + array(4L * PackedWeights.POW2_SIZE);
         long kv = (long) c.layers() * 2 * array(4L * capacity * Math.max(c.kvDim(), c.vDim()));
-        long scratch = array(4L * c.dim()) * 2 + array(4L * c.qDim()) + array(4L * c.heads() * c.valueDim())
+        // x, xw = x ⊙ norm, delta (gemma's post-norm input), q, attention output, FFN hidden, logits, scores
+        long scratch = array(4L * c.dim()) * 3 + array(4L * c.qDim()) + array(4L * c.heads() * c.valueDim())
                 + array(4L * c.ffnDim()) + array(4L * c.vocabSize()) + array(4L * c.heads() * capacity)
                 + 2 * array(8);
         largest = Math.max(largest, 4L * capacity * Math.max(c.kvDim(), c.vDim()));
