@@ -18,7 +18,7 @@ public final class WorkerPool implements AutoCloseable {
 
     private static final int SPIN_ITERATIONS = 1 << 14;
 
-    private final Thread[] workers;
+    private final Worker[] workers;
     private final int threads;
     private volatile RangeBody body;
     private volatile int total;
@@ -32,13 +32,38 @@ public final class WorkerPool implements AutoCloseable {
 
     public WorkerPool(int threads) {
         this.threads = Math.max(1, threads);
-        this.workers = new Thread[this.threads - 1];
+        this.workers = new Worker[this.threads - 1];
         for (int i = 0; i < workers.length; i++) {
-            Thread t = new Thread(this::workerLoop, "gale-worker-" + (i + 1));
+            Worker t = new Worker(this, i + 1);
             t.setDaemon(true);
             workers[i] = t;
             t.start();
         }
+    }
+
+    /** A pool thread, with its index in {@code [1, threads)}. */
+    private static final class Worker extends Thread {
+        final WorkerPool pool;
+        final int index;
+
+        Worker(WorkerPool pool, int index) {
+            super("gale-worker-" + index);
+            this.pool = pool;
+            this.index = index;
+        }
+
+        @Override
+        public void run() {
+            pool.workerLoop();
+        }
+    }
+
+    /**
+     * The index of the calling thread in {@code [0, threads)}: 0 for the thread that runs a parallel loop, 1.. for
+     * the pool's threads. Loop bodies use it to pick per-thread scratch.
+     */
+    public int workerIndex() {
+        return Thread.currentThread() instanceof Worker w && w.pool == this ? w.index : 0;
     }
 
     public int threads() {
@@ -67,7 +92,7 @@ public final class WorkerPool implements AutoCloseable {
         nextChunk.set((long) gen << 32);
         pending.set((n + size - 1) / size);
         generation = gen;
-        for (Thread w : workers) {
+        for (Worker w : workers) {
             LockSupport.unpark(w);
         }
         work(gen, body, n, size);
@@ -140,7 +165,7 @@ public final class WorkerPool implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
-        for (Thread w : workers) {
+        for (Worker w : workers) {
             LockSupport.unpark(w);
         }
     }

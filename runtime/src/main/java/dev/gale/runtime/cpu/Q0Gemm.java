@@ -1,0 +1,124 @@
+package dev.gale.runtime.cpu;
+
+import static dev.gale.runtime.cpu.Simd.F;
+
+import jdk.incubator.vector.FloatVector;
+
+/**
+ * The batched path's inner kernel for Q8_0 and Q4_0 weights, with ggml's arithmetic: per block of 32, each of 8
+ * lanes sums 4 products of integer quants exactly, and is then multiplied by the product of the two block scales
+ * and added to the lane's accumulator (one fused multiply-add per block); the 8 lanes are summed as a halving tree.
+ *
+ * <p>Panel layout per weight row: for each block, 4 vectors of 16 floats, vector q holding quant {@code 4i + q}
+ * (i = 0..7) twice (lanes 0..7 and 8..15); then the row's block scales. Against the activations' matching layout
+ * ({@link ActivationRows#q8Lanes}), one 16-lane vector serves two tokens: lanes 0..7 the pair's first, 8..15 its
+ * second.
+ */
+final class Q0Gemm {
+    static final int BLOCK = 32;
+    /** Floats of one block in the panel. */
+    static final int PANEL_BLOCK = 64;
+
+    private Q0Gemm() {}
+
+    static int panelStride(int n) {
+        int blocks = n / BLOCK;
+        return blocks * PANEL_BLOCK + blocks;
+    }
+
+    /**
+     * Writes block {@code b} of a panel row: its quants as floats ({@code low}: elements 0..15, {@code high}:
+     * 16..31), rearranged into the panel's lane layout, and its scale.
+     */
+    static void putBlock(FloatVector low, FloatVector high, float scale, float[] panel, int rowOffset, int blocks, int b) {
+        int o = rowOffset + b * PANEL_BLOCK;
+        LANE_0.selectFrom(low, high).intoArray(panel, o);
+        LANE_1.selectFrom(low, high).intoArray(panel, o + 16);
+        LANE_2.selectFrom(low, high).intoArray(panel, o + 32);
+        LANE_3.selectFrom(low, high).intoArray(panel, o + 48);
+        panel[rowOffset + blocks * PANEL_BLOCK + b] = scale;
+    }
+
+    /** Index vectors into (elements 0..15, elements 16..31) of a block: quant 4i + q in lane i and lane 8 + i. */
+    private static final FloatVector LANE_0 = laneIndexes(0);
+    private static final FloatVector LANE_1 = laneIndexes(1);
+    private static final FloatVector LANE_2 = laneIndexes(2);
+    private static final FloatVector LANE_3 = laneIndexes(3);
+
+    private static FloatVector laneIndexes(int q) {
+        float[] idx = new float[16];
+        for (int i = 0; i < 8; i++) {
+            idx[i] = 4 * i + q;
+            idx[8 + i] = 4 * i + q;
+        }
+        return FloatVector.fromArray(F, idx, 0);
+    }
+
+    /** The {@link WeightKernel#panelTile} of the Q8_0 and Q4_0 kernels. */
+    static void tile(float[] panel, int stride, ActivationRows x, int t0, float[] sums) {
+        int blocks = x.width() / BLOCK;
+        rowPair(panel, 0, stride, blocks, x, t0 / 2, sums, 0);
+        rowPair(panel, 2 * stride, stride, blocks, x, t0 / 2, sums, 2);
+    }
+
+    /** Panel rows {@code r0} and {@code r0 + stride} against token pairs {@code pair} and {@code pair + 1}. */
+    private static void rowPair(float[] p, int r0, int stride, int blocks, ActivationRows x, int pair, float[] sums,
+                                int firstRow) {
+        float[] xl = x.q8Lanes;
+        float[] xs = x.q8LaneScales;
+        int r1 = r0 + stride;
+        int s0 = r0 + blocks * PANEL_BLOCK;
+        int s1 = r1 + blocks * PANEL_BLOCK;
+        int a0 = pair * blocks * PANEL_BLOCK;
+        int a1 = a0 + blocks * PANEL_BLOCK;
+        int d0 = pair * blocks * 16;
+        int d1 = d0 + blocks * 16;
+        FloatVector c00 = FloatVector.zero(F);
+        FloatVector c01 = c00;
+        FloatVector c10 = c00;
+        FloatVector c11 = c00;
+        for (int b = 0; b < blocks; b++) {
+            int o = b * PANEL_BLOCK;
+            FloatVector w00 = FloatVector.fromArray(F, p, r0 + o);
+            FloatVector w01 = FloatVector.fromArray(F, p, r0 + o + 16);
+            FloatVector w02 = FloatVector.fromArray(F, p, r0 + o + 32);
+            FloatVector w03 = FloatVector.fromArray(F, p, r0 + o + 48);
+            FloatVector w10 = FloatVector.fromArray(F, p, r1 + o);
+            FloatVector w11 = FloatVector.fromArray(F, p, r1 + o + 16);
+            FloatVector w12 = FloatVector.fromArray(F, p, r1 + o + 32);
+            FloatVector w13 = FloatVector.fromArray(F, p, r1 + o + 48);
+            FloatVector x00 = FloatVector.fromArray(F, xl, a0 + o);
+            FloatVector x01 = FloatVector.fromArray(F, xl, a0 + o + 16);
+            FloatVector x02 = FloatVector.fromArray(F, xl, a0 + o + 32);
+            FloatVector x03 = FloatVector.fromArray(F, xl, a0 + o + 48);
+            FloatVector x10 = FloatVector.fromArray(F, xl, a1 + o);
+            FloatVector x11 = FloatVector.fromArray(F, xl, a1 + o + 16);
+            FloatVector x12 = FloatVector.fromArray(F, xl, a1 + o + 32);
+            FloatVector x13 = FloatVector.fromArray(F, xl, a1 + o + 48);
+            FloatVector dx0 = FloatVector.fromArray(F, xs, d0 + 16 * b);
+            FloatVector dx1 = FloatVector.fromArray(F, xs, d1 + 16 * b);
+            float dw0 = p[s0 + b];
+            float dw1 = p[s1 + b];
+            c00 = quads(w00, w01, w02, w03, x00, x01, x02, x03).fma(dx0.mul(dw0), c00);
+            c01 = quads(w00, w01, w02, w03, x10, x11, x12, x13).fma(dx1.mul(dw0), c01);
+            c10 = quads(w10, w11, w12, w13, x00, x01, x02, x03).fma(dx0.mul(dw1), c10);
+            c11 = quads(w10, w11, w12, w13, x10, x11, x12, x13).fma(dx1.mul(dw1), c11);
+        }
+        int o0 = firstRow * FloatGemm.TOKENS;
+        int o1 = o0 + FloatGemm.TOKENS;
+        sums[o0] = Simd.sumHalf((FloatVector) c00.reinterpretShape(Simd.F_HALF, 0));
+        sums[o0 + 1] = Simd.sumHalf((FloatVector) c00.reinterpretShape(Simd.F_HALF, 1));
+        sums[o0 + 2] = Simd.sumHalf((FloatVector) c01.reinterpretShape(Simd.F_HALF, 0));
+        sums[o0 + 3] = Simd.sumHalf((FloatVector) c01.reinterpretShape(Simd.F_HALF, 1));
+        sums[o1] = Simd.sumHalf((FloatVector) c10.reinterpretShape(Simd.F_HALF, 0));
+        sums[o1 + 1] = Simd.sumHalf((FloatVector) c10.reinterpretShape(Simd.F_HALF, 1));
+        sums[o1 + 2] = Simd.sumHalf((FloatVector) c11.reinterpretShape(Simd.F_HALF, 0));
+        sums[o1 + 3] = Simd.sumHalf((FloatVector) c11.reinterpretShape(Simd.F_HALF, 1));
+    }
+
+    /** The exact 4-product sums of each lane: w0·x0 + w1·x1 + w2·x2 + w3·x3 (small integers, so no rounding). */
+    private static FloatVector quads(FloatVector w0, FloatVector w1, FloatVector w2, FloatVector w3,
+                                     FloatVector x0, FloatVector x1, FloatVector x2, FloatVector x3) {
+        return w3.fma(x3, w2.fma(x2, w1.fma(x1, w0.mul(x0))));
+    }
+}

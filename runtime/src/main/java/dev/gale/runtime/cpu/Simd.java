@@ -1,0 +1,91 @@
+package dev.gale.runtime.cpu;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.LongVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Vector species and the conversions the weight kernels share. The kernels use 512-bit float vectors (16 lanes);
+ * on a machine with narrower vectors the Vector API still computes them correctly, only more slowly.
+ */
+final class Simd {
+    private Simd() {}
+
+    static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
+    static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
+
+    static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
+    static final VectorSpecies<Float> F_HALF = FloatVector.SPECIES_256;
+    static final VectorSpecies<Float> F_QUARTER = FloatVector.SPECIES_128;
+    static final VectorSpecies<Integer> I = IntVector.SPECIES_512;
+    static final VectorSpecies<Short> S = ShortVector.SPECIES_512;
+    static final VectorSpecies<Short> S_HALF = ShortVector.SPECIES_256;
+    static final VectorSpecies<Byte> B_HALF = ByteVector.SPECIES_256;
+    static final VectorSpecies<Byte> B_QUARTER = ByteVector.SPECIES_128;
+    /** Float lanes per vector. */
+    static final int LANES = 16;
+
+    /**
+     * 16 fp16 values at byte {@code offset} as floats, exactly (subnormals included, without the slow path that
+     * float arithmetic on subnormal inputs takes). fp16 infinities and NaNs are not expected in weights.
+     */
+    static FloatVector halfToFloat(MemorySegment seg, long offset) {
+        IntVector h = (IntVector) ShortVector.fromMemorySegment(S_HALF, seg, offset, LE)
+                .convertShape(VectorOperators.S2I, I, 0);
+        IntVector magnitude = h.and(0x7fff);
+        VectorMask<Integer> subnormal = magnitude.compare(VectorOperators.LT, 0x400);
+        // exponent rebias 15 -> 127; a subnormal is built as 2^-14 · (1 + m/1024) and 2^-14 is then taken away
+        IntVector bits = magnitude.lanewise(VectorOperators.LSHL, 13).add(0x38000000).add(0x00800000, subnormal);
+        FloatVector abs = bits.reinterpretAsFloats().sub(0x1p-14f, subnormal.cast(F));
+        return abs.reinterpretAsInts().or(h.and(0x80000000)).reinterpretAsFloats();
+    }
+
+    /** 16 bf16 values at byte {@code offset} as floats. */
+    static FloatVector bf16ToFloat(MemorySegment seg, long offset) {
+        IntVector h = (IntVector) ShortVector.fromMemorySegment(S_HALF, seg, offset, LE)
+                .convertShape(VectorOperators.S2I, I, 0);
+        return h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    }
+
+    /**
+     * The sum of the 16 lanes, added as a halving tree (lanes i and i + 8, then i and i + 4, ...): the order of
+     * x86's _mm512_reduce_add_ps, which ggml's tinyBLAS uses, so that equal lanes give bit-equal sums.
+     */
+    static float sum(FloatVector v16) {
+        return sumHalf(((FloatVector) v16.reinterpretShape(F_HALF, 0)).add((FloatVector) v16.reinterpretShape(F_HALF, 1)));
+    }
+
+    /** The sum of 8 lanes as a halving tree (ggml's hsum of an __m256). */
+    static float sumHalf(FloatVector v8) {
+        FloatVector v4 = ((FloatVector) v8.reinterpretShape(F_QUARTER, 0)).add((FloatVector) v8.reinterpretShape(F_QUARTER, 1));
+        return (v4.lane(0) + v4.lane(2)) + (v4.lane(1) + v4.lane(3));
+    }
+
+    /**
+     * Sums each run of 4 adjacent 16-bit lanes of {@code products} (32 lanes) into 8 float lanes, exactly: the
+     * 32-bit lanes of x86's vpdpbusd / pmaddubsw+pmaddwd, as ggml's Q8_0 dot products form them.
+     */
+    static FloatVector quadSums(ShortVector products) {
+        LongVector v = pairSums(products).reinterpretAsLongs();
+        return (FloatVector) v.add(v.lanewise(VectorOperators.LSHL, 32)).lanewise(VectorOperators.ASHR, 32)
+                .convertShape(VectorOperators.L2F, F_HALF, 0);
+    }
+
+    /**
+     * Adds each pair of adjacent 16-bit lanes of {@code products} into one 32-bit lane (as x86's pmaddwd does after
+     * its multiply). Exact while every pair sum fits in 16 bits.
+     */
+    static IntVector pairSums(ShortVector products) {
+        IntVector v = products.reinterpretAsInts();
+        return v.add(v.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+    }
+}

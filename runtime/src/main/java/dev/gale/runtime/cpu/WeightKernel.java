@@ -1,0 +1,52 @@
+package dev.gale.runtime.cpu;
+
+import dev.gale.model.gguf.GgmlType;
+import dev.gale.model.tensor.Tensor;
+import dev.gale.model.tensor.UnsupportedTensorTypeException;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The vector kernels of one weight type, reading the packed rows of a (memory-mapped) tensor in place.
+ * <ul>
+ *   <li>Decode: the dot product of a weight row with one activation row, in the activation form the type reads.</li>
+ *   <li>Batches: {@value FloatGemm#ROWS} weight rows at a time are expanded into a small cache-resident panel
+ *       ({@link #toPanel}), which is then multiplied with {@value FloatGemm#TOKENS} activation rows at a time
+ *       ({@link #panelTile}); each weight byte is read from memory once per batch.</li>
+ * </ul>
+ * Both paths add in the order of ggml's CPU kernels (llamafile's tinyBLAS) for the types llama.cpp computes that
+ * way, so that the results agree bit for bit where the inputs do.
+ */
+sealed interface WeightKernel permits F32Kernel, F16Kernel, Bf16Kernel, Q8_0Kernel, Q4_0Kernel {
+
+    /** The kernel for a tensor's type. */
+    static WeightKernel of(Tensor w) {
+        return switch (w.type()) {
+            case F32 -> F32Kernel.INSTANCE;
+            case F16 -> F16Kernel.INSTANCE;
+            case BF16 -> Bf16Kernel.INSTANCE;
+            case Q8_0 -> Q8_0Kernel.INSTANCE;
+            case Q4_0 -> Q4_0Kernel.INSTANCE;
+            default -> throw new UnsupportedTensorTypeException(w.name(), w.type());
+        };
+    }
+
+    GgmlType type();
+
+    /** Computes the activation form this type reads, for the batched path if {@code batched}. */
+    void prepare(ActivationRows x, boolean batched);
+
+    /** dot(weight row at byte {@code offset}, activation row {@code row}) over {@code x.width()} elements. */
+    float dot(MemorySegment w, long offset, ActivationRows x, int row);
+
+    /** Floats that one weight row of {@code n} elements takes in a panel. */
+    int panelStride(int n);
+
+    /** Expands the weight row at byte {@code offset} into {@code panel[panelOffset ..]}. */
+    void toPanel(MemorySegment w, long offset, float[] panel, int panelOffset, int n);
+
+    /**
+     * {@code sums[r * TOKENS + t] = dot(panel row r, activation row t0 + t)} for the panel's {@value FloatGemm#ROWS}
+     * rows ({@code stride} floats apart) and {@value FloatGemm#TOKENS} activation rows from {@code t0}.
+     */
+    void panelTile(float[] panel, int stride, ActivationRows x, int t0, float[] sums);
+}

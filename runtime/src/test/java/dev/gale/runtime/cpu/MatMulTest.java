@@ -1,0 +1,170 @@
+package dev.gale.runtime.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.gale.model.gguf.GgmlType;
+import dev.gale.model.tensor.Float16;
+import dev.gale.model.tensor.Tensor;
+import dev.gale.model.tensor.UnsupportedTensorTypeException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The vector kernels against a plain reference: the weight row dequantized by the model module's reference
+ * {@link Tensor#dequantizeRow} and the activation in its rounded/quantized form, multiplied and summed in double.
+ */
+class MatMulTest {
+    private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final WorkerPool POOL = new WorkerPool(2);
+
+    @AfterAll
+    static void closePool() {
+        POOL.close();
+    }
+
+    static Stream<Arguments> cases() {
+        Stream.Builder<Arguments> b = Stream.builder();
+        for (GgmlType type : new GgmlType[] {GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0}) {
+            int[] widths = type.blockSize() == 1 ? new int[] {7, 64, 100, 256} : new int[] {32, 96, 256, 512};
+            for (int width : widths) {
+                for (int tokens : new int[] {1, 2, 5, 8}) {
+                    b.add(Arguments.of(type, width, 13, tokens));
+                }
+            }
+        }
+        return b.build();
+    }
+
+    @ParameterizedTest(name = "{0} width {1} rows {2} tokens {3}")
+    @MethodSource("cases")
+    void matchesReference(GgmlType type, int width, int rows, int tokens) {
+        Random rnd = new Random(type.ordinal() * 1000L + width * 10L + tokens);
+        Tensor w = randomTensor(type, width, rows, rnd);
+        ActivationRows x = new ActivationRows(tokens, width);
+        for (int i = 0; i < tokens * width; i++) {
+            x.values()[i] = (float) rnd.nextGaussian() * (i % 7 == 0 ? 3f : 1f);
+        }
+        x.set(tokens);
+        float[] out = new float[tokens * rows + 3];
+        new MatMul(POOL).apply(w, x, out, 0, rows, rows, 3);
+        float[] row = new float[width];
+        for (int r = 0; r < rows; r++) {
+            w.dequantizeRow(r, row, 0);
+            for (int t = 0; t < tokens; t++) {
+                float[] in = activationForm(type, x, t);
+                double ref = 0;
+                double scale = 0;
+                for (int i = 0; i < width; i++) {
+                    ref += (double) row[i] * in[i];
+                    scale += Math.abs((double) row[i] * in[i]);
+                }
+                assertEquals(ref, out[t * rows + 3 + r], 2e-6 * scale + 1e-30,
+                        type + " row " + r + " token " + t);
+            }
+        }
+    }
+
+    @Test
+    void writesOnlyTheRequestedRows() {
+        Random rnd = new Random(7);
+        Tensor w = randomTensor(GgmlType.Q8_0, 64, 10, rnd);
+        ActivationRows x = new ActivationRows(1, 64);
+        for (int i = 0; i < 64; i++) {
+            x.values()[i] = (float) rnd.nextGaussian();
+        }
+        x.set(1);
+        float[] all = new float[10];
+        MatMul mm = new MatMul(POOL);
+        mm.apply(w, x, all);
+        float[] part = new float[4];
+        mm.apply(w, x, part, 3, 4, 4, 0);
+        for (int i = 0; i < 4; i++) {
+            assertEquals(all[3 + i], part[i]);
+        }
+    }
+
+    @Test
+    void rejectsMismatchedShapesAndUnsupportedTypes() {
+        Random rnd = new Random(3);
+        ActivationRows x = new ActivationRows(1, 64);
+        x.set(1);
+        MatMul mm = new MatMul(POOL);
+        Tensor narrow = randomTensor(GgmlType.F32, 32, 4, rnd);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> mm.apply(narrow, x, new float[4]));
+        assertTrue(e.getMessage().contains("row length 32 != input width 64"), e.getMessage());
+        Tensor q41 = new Tensor("blk.0.ffn_up.weight", GgmlType.Q4_1, new long[] {64, 2},
+                Arena.ofAuto().allocate(GgmlType.Q4_1.byteSize(128)));
+        UnsupportedTensorTypeException u = assertThrows(UnsupportedTensorTypeException.class,
+                () -> mm.apply(q41, x, new float[2]));
+        assertTrue(u.getMessage().contains("blk.0.ffn_up.weight") && u.getMessage().contains("Q4_1"), u.getMessage());
+    }
+
+    /** The activation row as the kernels for {@code type} see it. */
+    static float[] activationForm(GgmlType type, ActivationRows x, int t) {
+        int width = x.width();
+        float[] row = new float[width];
+        switch (type) {
+            case F32 -> System.arraycopy(x.values, t * width, row, 0, width);
+            case F16, BF16 -> System.arraycopy(x.rounded(type), t * width, row, 0, width);
+            case Q8_0, Q4_0 -> {
+                x.prepareQ8_0();
+                for (int i = 0; i < width; i++) {
+                    row[i] = x.q8Scale[(t * width + i) / 32] * x.q8[t * width + i];
+                }
+            }
+            default -> throw new IllegalArgumentException(type.toString());
+        }
+        return row;
+    }
+
+    /** A tensor of {@code rows} random rows in {@code type}'s block layout, with realistic scales. */
+    static Tensor randomTensor(GgmlType type, int width, int rows, Random rnd) {
+        long bytes = type.byteSize((long) width * rows);
+        MemorySegment seg = Arena.ofAuto().allocate(bytes + 1, 1).asSlice(1, bytes); // unaligned on purpose
+        int blocks = (int) ((long) width * rows / type.blockSize());
+        switch (type) {
+            case F32 -> {
+                for (int i = 0; i < blocks; i++) {
+                    seg.set(F32, 4L * i, (float) rnd.nextGaussian() * 0.02f);
+                }
+            }
+            case F16 -> {
+                for (int i = 0; i < blocks; i++) {
+                    // include fp16 subnormals
+                    float v = (float) rnd.nextGaussian() * (i % 5 == 0 ? 1e-5f : 0.02f);
+                    seg.set(I16, 2L * i, Float16.fromFloat(v));
+                }
+            }
+            case BF16 -> {
+                for (int i = 0; i < blocks; i++) {
+                    seg.set(I16, 2L * i, Float16.floatToBf16((float) rnd.nextGaussian() * 0.02f));
+                }
+            }
+            default -> {
+                byte[] raw = new byte[(int) bytes];
+                rnd.nextBytes(raw);
+                MemorySegment.copy(raw, 0, seg, ValueLayout.JAVA_BYTE, 0, raw.length);
+                for (int i = 0; i < blocks; i++) {
+                    long p = (long) i * type.blockBytes();
+                    switch (type) {
+                        case Q8_0, Q4_0 -> seg.set(I16, p, Float16.fromFloat(0.001f + rnd.nextFloat() * 0.01f));
+                        default -> throw new IllegalArgumentException(type.toString());
+                    }
+                }
+            }
+        }
+        return new Tensor("w", type, new long[] {width, rows}, seg);
+    }
+}
