@@ -16,7 +16,8 @@ import java.lang.foreign.MemorySegment;
  * Both paths add in the order of ggml's CPU kernels (llamafile's tinyBLAS) for the types llama.cpp computes that
  * way, so that the results agree bit for bit where the inputs do.
  */
-sealed interface WeightKernel permits F32Kernel, F16Kernel, Bf16Kernel, Q8_0Kernel, Q4_0Kernel {
+sealed interface WeightKernel
+        permits F32Kernel, F16Kernel, Bf16Kernel, Q8_0Kernel, Q4_0Kernel, Q4_KKernel, Q5_KKernel, Q6_KKernel {
 
     /** The kernel for a tensor's type. */
     static WeightKernel of(Tensor w) {
@@ -26,6 +27,9 @@ sealed interface WeightKernel permits F32Kernel, F16Kernel, Bf16Kernel, Q8_0Kern
             case BF16 -> Bf16Kernel.INSTANCE;
             case Q8_0 -> Q8_0Kernel.INSTANCE;
             case Q4_0 -> Q4_0Kernel.INSTANCE;
+            case Q4_K -> Q4_KKernel.INSTANCE;
+            case Q5_K -> Q5_KKernel.INSTANCE;
+            case Q6_K -> Q6_KKernel.INSTANCE;
             default -> throw new UnsupportedTensorTypeException(w.name(), w.type());
         };
     }

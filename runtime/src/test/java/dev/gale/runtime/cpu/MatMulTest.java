@@ -36,8 +36,13 @@ class MatMulTest {
 
     static Stream<Arguments> cases() {
         Stream.Builder<Arguments> b = Stream.builder();
-        for (GgmlType type : new GgmlType[] {GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0}) {
-            int[] widths = type.blockSize() == 1 ? new int[] {7, 64, 100, 256} : new int[] {32, 96, 256, 512};
+        for (GgmlType type : new GgmlType[] {GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0,
+                GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K}) {
+            int[] widths = switch (type.blockSize()) {
+                case 1 -> new int[] {7, 64, 100, 256};
+                case 32 -> new int[] {32, 96, 256, 512};
+                default -> new int[] {256, 768};
+            };
             for (int width : widths) {
                 for (int tokens : new int[] {1, 2, 5, 8}) {
                     b.add(Arguments.of(type, width, 13, tokens));
@@ -124,7 +129,12 @@ class MatMulTest {
                     row[i] = x.q8Scale[(t * width + i) / 32] * x.q8[t * width + i];
                 }
             }
-            default -> throw new IllegalArgumentException(type.toString());
+            default -> {
+                x.prepareQ8_K();
+                for (int i = 0; i < width; i++) {
+                    row[i] = x.qkScale[(t * width + i) / 256] * x.qk[t * width + i];
+                }
+            }
         }
         return row;
     }
@@ -160,6 +170,11 @@ class MatMulTest {
                     long p = (long) i * type.blockBytes();
                     switch (type) {
                         case Q8_0, Q4_0 -> seg.set(I16, p, Float16.fromFloat(0.001f + rnd.nextFloat() * 0.01f));
+                        case Q4_K, Q5_K -> {
+                            seg.set(I16, p, Float16.fromFloat(0.001f + rnd.nextFloat() * 0.001f));
+                            seg.set(I16, p + 2, Float16.fromFloat(0.001f + rnd.nextFloat() * 0.001f));
+                        }
+                        case Q6_K -> seg.set(I16, p + 208, Float16.fromFloat(0.0001f + rnd.nextFloat() * 0.0001f));
                         default -> throw new IllegalArgumentException(type.toString());
                     }
                 }
