@@ -22,7 +22,8 @@ import java.util.Set;
 /**
  * Writes a GGUF version 3 file: metadata of every value type (nested arrays included), tensor infos, and tensor data
  * aligned to {@code general.alignment} (32 unless the metadata sets it). Tensor bytes are produced on demand by a
- * {@link TensorData} writing straight into the mapped output file, so files larger than the heap can be written.
+ * {@link TensorData} writing straight into the mapped output file (from any threads), so files larger than the heap
+ * can be written.
  * The file appears under its name only when complete (it is written beside it and then moved into place).
  */
 public final class GgufWriter {
@@ -135,7 +136,7 @@ public final class GgufWriter {
                 if (size == 0) {
                     continue;
                 }
-                try (Arena arena = Arena.ofConfined()) {
+                try (Arena arena = Arena.ofShared()) {
                     MemorySegment dst = ch.map(FileChannel.MapMode.READ_WRITE, dataStart + offsets[i], size, arena);
                     t.data().write(dst);
                 }

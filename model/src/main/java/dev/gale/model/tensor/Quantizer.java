@@ -3,6 +3,7 @@ package dev.gale.model.tensor;
 import dev.gale.model.gguf.GgmlType;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.stream.IntStream;
 
 /**
  * Quantization of float rows into ggml block formats, following ggml's reference quantizers (the ones
@@ -59,6 +60,32 @@ public final class Quantizer {
             default -> throw new IllegalArgumentException("cannot quantize to " + type
                     + " (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_K)");
         }
+    }
+
+    /** Produces the float values of row {@code r} into {@code dst} (row-length long). */
+    @FunctionalInterface
+    public interface RowSource {
+        void row(long r, float[] dst);
+    }
+
+    /** Rows per parallel task of {@link #quantizeRows}. */
+    private static final int ROWS_PER_TASK = 64;
+
+    /**
+     * Quantizes {@code rows} rows of {@code cols} elements, produced by {@code source}, into {@code dst} (row after
+     * row), on all cores. {@code source} is called from several threads, for distinct rows.
+     */
+    public static void quantizeRows(GgmlType type, long rows, int cols, RowSource source, MemorySegment dst) {
+        long rowBytes = type.byteSize(cols);
+        int tasks = Math.toIntExact((rows + ROWS_PER_TASK - 1) / ROWS_PER_TASK);
+        IntStream.range(0, tasks).parallel().forEach(task -> {
+            float[] row = new float[cols];
+            long end = Math.min(rows, (long) (task + 1) * ROWS_PER_TASK);
+            for (long r = (long) task * ROWS_PER_TASK; r < end; r++) {
+                source.row(r, row);
+                quantize(type, row, 0, cols, dst, r * rowBytes);
+            }
+        });
     }
 
     /** d = max|x| / 127 (stored as fp16), q = round-half-away(x / d). */
