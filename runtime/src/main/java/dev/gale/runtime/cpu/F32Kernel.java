@@ -25,7 +25,7 @@ final class F32Kernel implements WeightKernel {
     }
 
     @Override
-    public float dot(MemorySegment w, long offset, ActivationRows x, int row) {
+    public float dot(MemorySegment w, long offset, ActivationRows x, int row, float[] lanes) {
         int n = x.width();
         float[] a = x.values;
         int xo = row * n;
@@ -34,7 +34,8 @@ final class F32Kernel implements WeightKernel {
         for (int i = 0; i < vectors; i += 16) {
             acc = FloatVector.fromMemorySegment(F, w, offset + 4L * i, LE).fma(FloatVector.fromArray(F, a, xo + i), acc);
         }
-        float s = Simd.sum(acc);
+        acc.intoArray(lanes, 0);
+        float s = Simd.sum16(lanes, 0);
         for (int i = vectors; i < n; i++) {
             s += w.get(F32, offset + 4L * i) * a[xo + i];
         }
@@ -52,7 +53,7 @@ final class F32Kernel implements WeightKernel {
     }
 
     @Override
-    public void panelTile(float[] panel, int stride, ActivationRows x, int t0, float[] sums) {
-        FloatGemm.tile(panel, stride, x.values, t0 * x.width(), x.width(), x.width(), sums);
+    public void panelTile(float[] panel, int stride, ActivationRows x, int t0, float[] sums, float[] lanes) {
+        FloatGemm.tile(panel, stride, x.values, t0 * x.width(), x.width(), x.width(), sums, lanes);
     }
 }

@@ -18,9 +18,9 @@ final class FloatGemm {
 
     /**
      * {@code sums[r * TOKENS + t] = dot(panel row r, x row t)} over {@code n} elements, where panel row r starts at
-     * {@code r * stride} and x row t at {@code xOffset + t * xStride}.
+     * {@code r * stride} and x row t at {@code xOffset + t * xStride}; {@code lanes} is scratch of 256 floats.
      */
-    static void tile(float[] panel, int stride, float[] x, int xOffset, int xStride, int n, float[] sums) {
+    static void tile(float[] panel, int stride, float[] x, int xOffset, int xStride, int n, float[] sums, float[] lanes) {
         int p1 = stride;
         int p2 = 2 * stride;
         int p3 = 3 * stride;
@@ -60,22 +60,25 @@ final class FloatGemm {
             c23 = w2.fma(a, c23);
             c33 = w3.fma(a, c33);
         }
-        sums[0] = Simd.sum(c00);
-        sums[1] = Simd.sum(c01);
-        sums[2] = Simd.sum(c02);
-        sums[3] = Simd.sum(c03);
-        sums[4] = Simd.sum(c10);
-        sums[5] = Simd.sum(c11);
-        sums[6] = Simd.sum(c12);
-        sums[7] = Simd.sum(c13);
-        sums[8] = Simd.sum(c20);
-        sums[9] = Simd.sum(c21);
-        sums[10] = Simd.sum(c22);
-        sums[11] = Simd.sum(c23);
-        sums[12] = Simd.sum(c30);
-        sums[13] = Simd.sum(c31);
-        sums[14] = Simd.sum(c32);
-        sums[15] = Simd.sum(c33);
+        c00.intoArray(lanes, 0);
+        c01.intoArray(lanes, 16);
+        c02.intoArray(lanes, 32);
+        c03.intoArray(lanes, 48);
+        c10.intoArray(lanes, 64);
+        c11.intoArray(lanes, 80);
+        c12.intoArray(lanes, 96);
+        c13.intoArray(lanes, 112);
+        c20.intoArray(lanes, 128);
+        c21.intoArray(lanes, 144);
+        c22.intoArray(lanes, 160);
+        c23.intoArray(lanes, 176);
+        c30.intoArray(lanes, 192);
+        c31.intoArray(lanes, 208);
+        c32.intoArray(lanes, 224);
+        c33.intoArray(lanes, 240);
+        for (int i = 0; i < ROWS * TOKENS; i++) {
+            sums[i] = Simd.sum16(lanes, 16 * i);
+        }
         for (int k = vectors; k < n; k++) {
             for (int r = 0; r < ROWS; r++) {
                 float wv = panel[r * stride + k];

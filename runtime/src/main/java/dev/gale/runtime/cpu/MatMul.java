@@ -19,12 +19,13 @@ import java.lang.foreign.MemorySegment;
 public final class MatMul {
     /** Batches of at least this many activation rows take the panel path. */
     static final int PANEL_MIN_ROWS = 2;
-    /** Smallest number of weight rows a thread takes on the decode path. */
-    private static final int DECODE_GRAIN = 16;
+    /** Smallest number of weight rows a thread takes at a time on the decode path. */
+    private static final int DECODE_GRAIN = 32;
 
     private final WorkerPool pool;
     private final float[][] panels;
     private final float[][] tileSums;
+    private final float[][] lanes;
     private final WorkerPool.RangeBody decodeBody = this::decodeRows;
     private final WorkerPool.RangeBody panelBody = this::panelTiles;
 
@@ -43,6 +44,7 @@ public final class MatMul {
         this.pool = pool;
         this.panels = new float[pool.threads()][];
         this.tileSums = new float[pool.threads()][];
+        this.lanes = new float[pool.threads()][];
     }
 
     /** {@code out[t * rows + r]} for every row of the weight. */
@@ -92,13 +94,24 @@ public final class MatMul {
         WeightKernel k = kernel;
         MemorySegment w = data;
         ActivationRows in = x;
+        float[] scratch = scratch(pool.workerIndex());
         int n = in.rows();
         for (int r = start; r < end; r++) {
             long offset = (rowStart + r) * rowBytes;
             for (int t = 0; t < n; t++) {
-                out[t * outStride + outOffset + r] = k.dot(w, offset, in, t);
+                out[t * outStride + outOffset + r] = k.dot(w, offset, in, t, scratch);
             }
         }
+    }
+
+    /** The calling thread's kernel scratch. */
+    private float[] scratch(int worker) {
+        float[] s = lanes[worker];
+        if (s == null) {
+            s = new float[WeightKernel.SCRATCH];
+            lanes[worker] = s;
+        }
+        return s;
     }
 
     /** Tiles {@code [start, end)} of {@value FloatGemm#ROWS} weight rows each. */
@@ -115,6 +128,7 @@ public final class MatMul {
             panel = new float[FloatGemm.ROWS * stride];
             panels[worker] = panel;
         }
+        float[] scratch = scratch(worker);
         float[] sums = tileSums[worker];
         if (sums == null) {
             sums = new float[FloatGemm.ROWS * FloatGemm.TOKENS];
@@ -127,7 +141,7 @@ public final class MatMul {
                 k.toPanel(w, (rowStart + r0 + i) * rowBytes, panel, i * stride, width);
             }
             for (int t0 = 0; t0 < n; t0 += FloatGemm.TOKENS) {
-                k.panelTile(panel, stride, in, t0, sums);
+                k.panelTile(panel, stride, in, t0, sums, scratch);
                 int tokens = Math.min(FloatGemm.TOKENS, n - t0);
                 for (int i = 0; i < rows; i++) {
                     for (int t = 0; t < tokens; t++) {

@@ -55,15 +55,15 @@ final class Q0Gemm {
     }
 
     /** The {@link WeightKernel#panelTile} of the Q8_0 and Q4_0 kernels. */
-    static void tile(float[] panel, int stride, ActivationRows x, int t0, float[] sums) {
+    static void tile(float[] panel, int stride, ActivationRows x, int t0, float[] sums, float[] lanes) {
         int blocks = x.width() / BLOCK;
-        rowPair(panel, 0, stride, blocks, x, t0 / 2, sums, 0);
-        rowPair(panel, 2 * stride, stride, blocks, x, t0 / 2, sums, 2);
+        rowPair(panel, 0, stride, blocks, x, t0 / 2, sums, 0, lanes);
+        rowPair(panel, 2 * stride, stride, blocks, x, t0 / 2, sums, 2, lanes);
     }
 
     /** Panel rows {@code r0} and {@code r0 + stride} against token pairs {@code pair} and {@code pair + 1}. */
     private static void rowPair(float[] p, int r0, int stride, int blocks, ActivationRows x, int pair, float[] sums,
-                                int firstRow) {
+                                int firstRow, float[] lanes) {
         float[] xl = x.q8Lanes;
         float[] xs = x.q8LaneScales;
         int r1 = r0 + stride;
@@ -99,26 +99,21 @@ final class Q0Gemm {
             FloatVector dx1 = FloatVector.fromArray(F, xs, d1 + 16 * b);
             float dw0 = p[s0 + b];
             float dw1 = p[s1 + b];
-            c00 = quads(w00, w01, w02, w03, x00, x01, x02, x03).fma(dx0.mul(dw0), c00);
-            c01 = quads(w00, w01, w02, w03, x10, x11, x12, x13).fma(dx1.mul(dw0), c01);
-            c10 = quads(w10, w11, w12, w13, x00, x01, x02, x03).fma(dx0.mul(dw1), c10);
-            c11 = quads(w10, w11, w12, w13, x10, x11, x12, x13).fma(dx1.mul(dw1), c11);
+            // the exact 4-product sums of each lane (small integers, so no rounding), then one fused multiply-add
+            c00 = w03.fma(x03, w02.fma(x02, w01.fma(x01, w00.mul(x00)))).fma(dx0.mul(dw0), c00);
+            c01 = w03.fma(x13, w02.fma(x12, w01.fma(x11, w00.mul(x10)))).fma(dx1.mul(dw0), c01);
+            c10 = w13.fma(x03, w12.fma(x02, w11.fma(x01, w10.mul(x00)))).fma(dx0.mul(dw1), c10);
+            c11 = w13.fma(x13, w12.fma(x12, w11.fma(x11, w10.mul(x10)))).fma(dx1.mul(dw1), c11);
         }
         int o0 = firstRow * FloatGemm.TOKENS;
         int o1 = o0 + FloatGemm.TOKENS;
-        sums[o0] = Simd.sumHalf((FloatVector) c00.reinterpretShape(Simd.F_HALF, 0));
-        sums[o0 + 1] = Simd.sumHalf((FloatVector) c00.reinterpretShape(Simd.F_HALF, 1));
-        sums[o0 + 2] = Simd.sumHalf((FloatVector) c01.reinterpretShape(Simd.F_HALF, 0));
-        sums[o0 + 3] = Simd.sumHalf((FloatVector) c01.reinterpretShape(Simd.F_HALF, 1));
-        sums[o1] = Simd.sumHalf((FloatVector) c10.reinterpretShape(Simd.F_HALF, 0));
-        sums[o1 + 1] = Simd.sumHalf((FloatVector) c10.reinterpretShape(Simd.F_HALF, 1));
-        sums[o1 + 2] = Simd.sumHalf((FloatVector) c11.reinterpretShape(Simd.F_HALF, 0));
-        sums[o1 + 3] = Simd.sumHalf((FloatVector) c11.reinterpretShape(Simd.F_HALF, 1));
-    }
-
-    /** The exact 4-product sums of each lane: w0·x0 + w1·x1 + w2·x2 + w3·x3 (small integers, so no rounding). */
-    private static FloatVector quads(FloatVector w0, FloatVector w1, FloatVector w2, FloatVector w3,
-                                     FloatVector x0, FloatVector x1, FloatVector x2, FloatVector x3) {
-        return w3.fma(x3, w2.fma(x2, w1.fma(x1, w0.mul(x0))));
+        c00.intoArray(lanes, 0);
+        c01.intoArray(lanes, 16);
+        c10.intoArray(lanes, 32);
+        c11.intoArray(lanes, 48);
+        for (int i = 0; i < 4; i++) {
+            sums[o0 + i] = Simd.sum8(lanes, 8 * i);
+            sums[o1 + i] = Simd.sum8(lanes, 32 + 8 * i);
+        }
     }
 }

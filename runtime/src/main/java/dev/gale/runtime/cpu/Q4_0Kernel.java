@@ -49,7 +49,7 @@ final class Q4_0Kernel implements WeightKernel {
     }
 
     @Override
-    public float dot(MemorySegment w, long offset, ActivationRows x, int row) {
+    public float dot(MemorySegment w, long offset, ActivationRows x, int row, float[] lanes) {
         int blocks = x.width() / BLOCK;
         short[] q = x.q8;
         float[] scale = x.q8Scale;
@@ -65,7 +65,8 @@ final class Q4_0Kernel implements WeightKernel {
             float d = Float.float16ToFloat(w.get(I16, p)) * scale[xb + b];
             acc = FloatVector.broadcast(Simd.F_HALF, d).fma(sums, acc);
         }
-        return Simd.sumHalf(acc);
+        acc.intoArray(lanes, 0);
+        return Simd.sum8(lanes, 0);
     }
 
     @Override
@@ -87,7 +88,7 @@ final class Q4_0Kernel implements WeightKernel {
     }
 
     @Override
-    public void panelTile(float[] panel, int stride, ActivationRows x, int t0, float[] sums) {
-        Q0Gemm.tile(panel, stride, x, t0, sums);
+    public void panelTile(float[] panel, int stride, ActivationRows x, int t0, float[] sums, float[] lanes) {
+        Q0Gemm.tile(panel, stride, x, t0, sums, lanes);
     }
 }

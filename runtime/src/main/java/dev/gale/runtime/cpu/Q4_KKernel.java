@@ -1,11 +1,27 @@
 package dev.gale.runtime.cpu;
 
-import dev.gale.model.gguf.GgmlType;
-import java.lang.foreign.MemorySegment;
+import static dev.gale.runtime.cpu.Simd.F;
+import static dev.gale.runtime.cpu.Simd.I16;
+import static dev.gale.runtime.cpu.Simd.LE;
 
-/** Q4_K weights with Q8_K activations ({@link Q45KRows}). */
+import dev.gale.model.gguf.GgmlType;
+import dev.gale.model.tensor.KQuants;
+import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * Q4_K weights (layout in {@link KQuants}) with Q8_K activations, as ggml computes them: per super-block the
+ * integer sum over its 8 sub-blocks of scale × (quant · activation quant), times d and the activation scale, minus
+ * dmin × the activation scale × the sum of min × (the sub-block's activation quant sum).
+ */
 final class Q4_KKernel implements WeightKernel {
     static final Q4_KKernel INSTANCE = new Q4_KKernel();
+    static final int QK = KQuants.QK_K;
+    static final int BLOCK_BYTES = 144;
 
     private Q4_KKernel() {}
 
@@ -20,8 +36,42 @@ final class Q4_KKernel implements WeightKernel {
     }
 
     @Override
-    public float dot(MemorySegment w, long offset, ActivationRows x, int row) {
-        return Q45KRows.dot(w, offset, x, row, false);
+    public float dot(MemorySegment w, long offset, ActivationRows x, int row, float[] lanes) {
+        int blocks = x.width() / QK;
+        short[] q = x.qk;
+        float[] scale = x.qkScale;
+        int[] groupSums = x.qkSums;
+        int xb = row * blocks;
+        FloatVector acc = FloatVector.zero(F);
+        float mins = 0;
+        for (int b = 0; b < blocks; b++) {
+            long p = offset + (long) BLOCK_BYTES * b;
+            int xo = (xb + b) * QK;
+            IntVector sum = IntVector.zero(Simd.I);
+            int minSum = 0;
+            for (int g = 0; g < 4; g++) {
+                ShortVector v = (ShortVector) ByteVector.fromMemorySegment(Simd.B_HALF, w, p + 16 + 32L * g, LE)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, Simd.S, 0);
+                IntVector lo = v.and((short) 15).mul(ShortVector.fromArray(Simd.S, q, xo + 64 * g)).reinterpretAsInts();
+                IntVector hi = v.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(Simd.S, q, xo + 64 * g + 32))
+                        .reinterpretAsInts();
+                // pair sums of the 16-bit products (see Simd.pairSums), each times its sub-block's scale
+                int sm1 = KQuants.scaleAndMin(w, p + 4, 2 * g);
+                int sm2 = KQuants.scaleAndMin(w, p + 4, 2 * g + 1);
+                IntVector loPairs = lo.add(lo.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+                IntVector hiPairs = hi.add(hi.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+                sum = sum.add(loPairs.mul(sm1 & 0xFF)).add(hiPairs.mul(sm2 & 0xFF));
+                int gs = (xb + b) * (QK / 16) + 4 * g;
+                minSum += (sm1 >> 8) * (groupSums[gs] + groupSums[gs + 1])
+                        + (sm2 >> 8) * (groupSums[gs + 2] + groupSums[gs + 3]);
+            }
+            float xd = scale[xb + b];
+            float d = Float.float16ToFloat(w.get(I16, p)) * xd;
+            acc = ((FloatVector) sum.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d), acc);
+            mins += Float.float16ToFloat(w.get(I16, p + 2)) * xd * minSum;
+        }
+        acc.intoArray(lanes, 0);
+        return Simd.sum16(lanes, 0) - mins;
     }
 
     @Override
@@ -29,13 +79,35 @@ final class Q4_KKernel implements WeightKernel {
         return n;
     }
 
+    /** The row's values, computed as {@link KQuants} does (d·scale·q − dmin·min, two roundings). */
     @Override
     public void toPanel(MemorySegment w, long offset, float[] panel, int panelOffset, int n) {
-        Q45KRows.toFloats(w, offset, panel, panelOffset, n, false);
+        int blocks = n / QK;
+        for (int b = 0; b < blocks; b++) {
+            long p = offset + (long) BLOCK_BYTES * b;
+            float d = Float.float16ToFloat(w.get(I16, p));
+            float dmin = Float.float16ToFloat(w.get(I16, p + 2));
+            for (int g = 0; g < 4; g++) {
+                int sm1 = KQuants.scaleAndMin(w, p + 4, 2 * g);
+                int sm2 = KQuants.scaleAndMin(w, p + 4, 2 * g + 1);
+                float d1 = d * (sm1 & 0xFF);
+                float m1 = dmin * (sm1 >> 8);
+                float d2 = d * (sm2 & 0xFF);
+                float m2 = dmin * (sm2 >> 8);
+                for (int h = 0; h < 2; h++) {
+                    IntVector v = (IntVector) ByteVector.fromMemorySegment(Simd.B_QUARTER, w, p + 16 + 32L * g + 16 * h, LE)
+                            .convertShape(VectorOperators.ZERO_EXTEND_B2I, Simd.I, 0);
+                    int o = panelOffset + b * QK + 64 * g + 16 * h;
+                    ((FloatVector) v.and(15).convert(VectorOperators.I2F, 0)).mul(d1).sub(m1).intoArray(panel, o);
+                    ((FloatVector) v.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0)).mul(d2).sub(m2)
+                            .intoArray(panel, o + 32);
+                }
+            }
+        }
     }
 
     @Override
-    public void panelTile(float[] panel, int stride, ActivationRows x, int t0, float[] sums) {
-        FloatGemm.tile(panel, stride, x.qkValues, t0 * x.width(), x.width(), x.width(), sums);
+    public void panelTile(float[] panel, int stride, ActivationRows x, int t0, float[] sums, float[] lanes) {
+        FloatGemm.tile(panel, stride, x.qkValues, t0 * x.width(), x.width(), x.width(), sums, lanes);
     }
 }

@@ -57,17 +57,22 @@ final class Simd {
     }
 
     /**
-     * The sum of the 16 lanes, added as a halving tree (lanes i and i + 8, then i and i + 4, ...): the order of
-     * x86's _mm512_reduce_add_ps, which ggml's tinyBLAS uses, so that equal lanes give bit-equal sums.
+     * The sum of {@code a[o .. o + 16)} added as a halving tree (lanes i and i + 8, then i and i + 4, ...): the order
+     * of x86's _mm512_reduce_add_ps, which ggml's tinyBLAS uses, so that equal lanes give bit-equal sums. Kernels
+     * store their accumulator to a scratch array and sum it here: a helper taking a vector could fail to inline
+     * in a large method, and then every call would box its argument.
      */
-    static float sum(FloatVector v16) {
-        return sumHalf(((FloatVector) v16.reinterpretShape(F_HALF, 0)).add((FloatVector) v16.reinterpretShape(F_HALF, 1)));
+    static float sum16(float[] a, int o) {
+        float u0 = (a[o] + a[o + 8]) + (a[o + 4] + a[o + 12]);
+        float u1 = (a[o + 1] + a[o + 9]) + (a[o + 5] + a[o + 13]);
+        float u2 = (a[o + 2] + a[o + 10]) + (a[o + 6] + a[o + 14]);
+        float u3 = (a[o + 3] + a[o + 11]) + (a[o + 7] + a[o + 15]);
+        return (u0 + u2) + (u1 + u3);
     }
 
-    /** The sum of 8 lanes as a halving tree (ggml's hsum of an __m256). */
-    static float sumHalf(FloatVector v8) {
-        FloatVector v4 = ((FloatVector) v8.reinterpretShape(F_QUARTER, 0)).add((FloatVector) v8.reinterpretShape(F_QUARTER, 1));
-        return (v4.lane(0) + v4.lane(2)) + (v4.lane(1) + v4.lane(3));
+    /** The sum of {@code a[o .. o + 8)} as a halving tree (ggml's hsum of an __m256). */
+    static float sum8(float[] a, int o) {
+        return ((a[o] + a[o + 4]) + (a[o + 2] + a[o + 6])) + ((a[o + 1] + a[o + 5]) + (a[o + 3] + a[o + 7]));
     }
 
     /**

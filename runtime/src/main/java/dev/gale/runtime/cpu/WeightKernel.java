@@ -15,9 +15,16 @@ import java.lang.foreign.MemorySegment;
  * </ul>
  * Both paths add in the order of ggml's CPU kernels (llamafile's tinyBLAS) for the types llama.cpp computes that
  * way, so that the results agree bit for bit where the inputs do.
+ *
+ * <p>Each type has its own loops, even where two types differ in one line: the JIT compiles and profiles a method
+ * once, and a loop shared by two types would be compiled on the profile of whichever ran first. Large kernels call
+ * no helper that takes or returns a vector (such a call, if not inlined, boxes the vector each time).
  */
 sealed interface WeightKernel
         permits F32Kernel, F16Kernel, Bf16Kernel, Q8_0Kernel, Q4_0Kernel, Q4_KKernel, Q5_KKernel, Q6_KKernel {
+
+    /** Floats of scratch a kernel may use: one 16-lane accumulator per output of a 4 × 4 tile. */
+    int SCRATCH = 256;
 
     /** The kernel for a tensor's type. */
     static WeightKernel of(Tensor w) {
@@ -39,8 +46,11 @@ sealed interface WeightKernel
     /** Computes the activation form this type reads, for the batched path if {@code batched}. */
     void prepare(ActivationRows x, boolean batched);
 
-    /** dot(weight row at byte {@code offset}, activation row {@code row}) over {@code x.width()} elements. */
-    float dot(MemorySegment w, long offset, ActivationRows x, int row);
+    /**
+     * dot(weight row at byte {@code offset}, activation row {@code row}) over {@code x.width()} elements;
+     * {@code lanes} is scratch of at least {@value #SCRATCH} floats.
+     */
+    float dot(MemorySegment w, long offset, ActivationRows x, int row, float[] lanes);
 
     /** Floats that one weight row of {@code n} elements takes in a panel. */
     int panelStride(int n);
@@ -50,7 +60,8 @@ sealed interface WeightKernel
 
     /**
      * {@code sums[r * TOKENS + t] = dot(panel row r, activation row t0 + t)} for the panel's {@value FloatGemm#ROWS}
-     * rows ({@code stride} floats apart) and {@value FloatGemm#TOKENS} activation rows from {@code t0}.
+     * rows ({@code stride} floats apart) and {@value FloatGemm#TOKENS} activation rows from {@code t0};
+     * {@code lanes} is scratch of at least {@value #SCRATCH} floats.
      */
-    void panelTile(float[] panel, int stride, ActivationRows x, int t0, float[] sums);
+    void panelTile(float[] panel, int stride, ActivationRows x, int t0, float[] sums, float[] lanes);
 }

@@ -17,6 +17,8 @@ public final class WorkerPool implements AutoCloseable {
     }
 
     private static final int SPIN_ITERATIONS = 1 << 14;
+    /** Most ranges per thread in one loop: fine enough to balance, coarse enough that claiming one is cheap. */
+    private static final int CHUNKS_PER_THREAD = 16;
 
     private final Worker[] workers;
     private final int threads;
@@ -72,13 +74,15 @@ public final class WorkerPool implements AutoCloseable {
 
     /**
      * Runs {@code body} over {@code [0, n)} split into ranges of at least {@code grain} indices, on every thread.
+     * Threads claim ranges one at a time, so a thread that is slowed down (the machine is shared, a core runs
+     * slower) leaves its share to the others; there are up to {@value #CHUNKS_PER_THREAD} ranges per thread.
      * Returns when all ranges are done. Not reentrant: call from one thread at a time.
      */
     public synchronized void parallelFor(int n, int grain, RangeBody body) {
         if (n <= 0) {
             return;
         }
-        int chunks = Math.min(Math.max(1, n / Math.max(1, grain)), threads * 4);
+        int chunks = Math.min(Math.max(1, n / Math.max(1, grain)), threads * CHUNKS_PER_THREAD);
         if (threads == 1 || chunks == 1) {
             body.run(0, n);
             return;
