@@ -3,6 +3,7 @@ package dev.gale.model.tensor;
 import dev.gale.model.gguf.GgmlType;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 
 /**
  * Reference dequantization of the k-quant formats: super-blocks of 256 elements with quantized sub-block scales.
@@ -22,6 +23,7 @@ import java.lang.foreign.ValueLayout;
 public final class KQuants {
     /** Elements per super-block. */
     public static final int QK_K = 256;
+    private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private KQuants() {}
 
@@ -55,6 +57,29 @@ public final class KQuants {
             min = (u8(data, p + j + 4) >> 4) | ((u8(data, p + j) >> 6) << 4);
         }
         return scale | min << 8;
+    }
+
+    /**
+     * The 8 scales of the 12 packed bytes at {@code p}, one per byte of the result (sub-block j in bits
+     * {@code 8j .. 8j + 7}); the same values as {@link #scaleAndMin}, unpacked with whole-word operations as ggml's
+     * x86 kernels do.
+     */
+    public static long packedScales(MemorySegment data, long p) {
+        int u0 = data.get(I32, p);
+        int u1 = data.get(I32, p + 4);
+        int u2 = data.get(I32, p + 8);
+        int low = u0 & 0x3f3f3f3f;
+        int high = (u2 & 0x0f0f0f0f) | (((u0 >>> 6) & 0x03030303) << 4);
+        return (low & 0xFFFFFFFFL) | ((long) high << 32);
+    }
+
+    /** The 8 mins of the 12 packed bytes at {@code p}, one per byte, as {@link #packedScales}. */
+    public static long packedMins(MemorySegment data, long p) {
+        int u1 = data.get(I32, p + 4);
+        int u2 = data.get(I32, p + 8);
+        int low = u1 & 0x3f3f3f3f;
+        int high = ((u2 >>> 4) & 0x0f0f0f0f) | (((u1 >>> 6) & 0x03030303) << 4);
+        return (low & 0xFFFFFFFFL) | ((long) high << 32);
     }
 
     private static void q4K(MemorySegment data, long p, float[] out, int o) {

@@ -58,6 +58,23 @@ class KQuantsTest {
     }
 
     @Test
+    void wordWiseUnpackingAgreesWithTheReference() {
+        java.util.Random rnd = new java.util.Random(11);
+        for (int trial = 0; trial < 1000; trial++) {
+            byte[] packed = new byte[12];
+            rnd.nextBytes(packed);
+            MemorySegment seg = MemorySegment.ofArray(packed);
+            long scales = KQuants.packedScales(seg, 0);
+            long mins = KQuants.packedMins(seg, 0);
+            for (int j = 0; j < 8; j++) {
+                int sm = KQuants.scaleAndMin(seg, 0, j);
+                assertEquals(sm & 0xFF, (int) (scales >>> (8 * j)) & 0xFF, "scale " + j);
+                assertEquals(sm >> 8, (int) (mins >>> (8 * j)) & 0xFF, "min " + j);
+            }
+        }
+    }
+
+    @Test
     void q4K() {
         int[] q = new int[N];
         for (int e = 0; e < N; e++) {

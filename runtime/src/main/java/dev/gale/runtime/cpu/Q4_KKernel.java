@@ -47,6 +47,8 @@ final class Q4_KKernel implements WeightKernel {
         for (int b = 0; b < blocks; b++) {
             long p = offset + (long) BLOCK_BYTES * b;
             int xo = (xb + b) * QK;
+            long scales = KQuants.packedScales(w, p + 4);
+            long mins8 = KQuants.packedMins(w, p + 4);
             IntVector sum = IntVector.zero(Simd.I);
             int minSum = 0;
             for (int g = 0; g < 4; g++) {
@@ -56,14 +58,15 @@ final class Q4_KKernel implements WeightKernel {
                 IntVector hi = v.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(Simd.S, q, xo + 64 * g + 32))
                         .reinterpretAsInts();
                 // pair sums of the 16-bit products (see Simd.pairSums), each times its sub-block's scale
-                int sm1 = KQuants.scaleAndMin(w, p + 4, 2 * g);
-                int sm2 = KQuants.scaleAndMin(w, p + 4, 2 * g + 1);
+                int sc1 = (int) (scales >>> (16 * g)) & 0xFF;
+                int sc2 = (int) (scales >>> (16 * g + 8)) & 0xFF;
+                int m1 = (int) (mins8 >>> (16 * g)) & 0xFF;
+                int m2 = (int) (mins8 >>> (16 * g + 8)) & 0xFF;
                 IntVector loPairs = lo.add(lo.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
                 IntVector hiPairs = hi.add(hi.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
-                sum = sum.add(loPairs.mul(sm1 & 0xFF)).add(hiPairs.mul(sm2 & 0xFF));
+                sum = sum.add(loPairs.mul(sc1)).add(hiPairs.mul(sc2));
                 int gs = (xb + b) * (QK / 16) + 4 * g;
-                minSum += (sm1 >> 8) * (groupSums[gs] + groupSums[gs + 1])
-                        + (sm2 >> 8) * (groupSums[gs + 2] + groupSums[gs + 3]);
+                minSum += m1 * (groupSums[gs] + groupSums[gs + 1]) + m2 * (groupSums[gs + 2] + groupSums[gs + 3]);
             }
             float xd = scale[xb + b];
             float d = Float.float16ToFloat(w.get(I16, p)) * xd;
@@ -87,13 +90,13 @@ final class Q4_KKernel implements WeightKernel {
             long p = offset + (long) BLOCK_BYTES * b;
             float d = Float.float16ToFloat(w.get(I16, p));
             float dmin = Float.float16ToFloat(w.get(I16, p + 2));
+            long scales = KQuants.packedScales(w, p + 4);
+            long mins = KQuants.packedMins(w, p + 4);
             for (int g = 0; g < 4; g++) {
-                int sm1 = KQuants.scaleAndMin(w, p + 4, 2 * g);
-                int sm2 = KQuants.scaleAndMin(w, p + 4, 2 * g + 1);
-                float d1 = d * (sm1 & 0xFF);
-                float m1 = dmin * (sm1 >> 8);
-                float d2 = d * (sm2 & 0xFF);
-                float m2 = dmin * (sm2 >> 8);
+                float d1 = d * ((int) (scales >>> (16 * g)) & 0xFF);
+                float m1 = dmin * ((int) (mins >>> (16 * g)) & 0xFF);
+                float d2 = d * ((int) (scales >>> (16 * g + 8)) & 0xFF);
+                float m2 = dmin * ((int) (mins >>> (16 * g + 8)) & 0xFF);
                 for (int h = 0; h < 2; h++) {
                     IntVector v = (IntVector) ByteVector.fromMemorySegment(Simd.B_QUARTER, w, p + 16 + 32L * g + 16 * h, LE)
                             .convertShape(VectorOperators.ZERO_EXTEND_B2I, Simd.I, 0);
