@@ -13,8 +13,9 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Vector species and the conversions the weight kernels share. The kernels use 512-bit float vectors (16 lanes);
- * on a machine with narrower vectors the Vector API still computes them correctly, only more slowly.
+ * Vector species and the conversions the weight kernels share. The kernels are written for AVX-512: 512-bit
+ * vectors (16 float lanes), plus 256-bit ones where ggml's 8-lane order is mirrored. On hardware without 512-bit
+ * vectors the Vector API still computes them correctly, but without intrinsics, far more slowly.
  */
 final class Simd {
     private Simd() {}
@@ -25,14 +26,11 @@ final class Simd {
 
     static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
     static final VectorSpecies<Float> F_HALF = FloatVector.SPECIES_256;
-    static final VectorSpecies<Float> F_QUARTER = FloatVector.SPECIES_128;
     static final VectorSpecies<Integer> I = IntVector.SPECIES_512;
     static final VectorSpecies<Short> S = ShortVector.SPECIES_512;
     static final VectorSpecies<Short> S_HALF = ShortVector.SPECIES_256;
     static final VectorSpecies<Byte> B_HALF = ByteVector.SPECIES_256;
     static final VectorSpecies<Byte> B_QUARTER = ByteVector.SPECIES_128;
-    /** Float lanes per vector. */
-    static final int LANES = 16;
 
     /**
      * 16 fp16 values at byte {@code offset} as floats, exactly (subnormals included, without the slow path that
