@@ -54,21 +54,19 @@ final class Q0Gemm {
         return FloatVector.fromArray(F, idx, 0);
     }
 
-    /** The {@link WeightKernel#panelTile} of the Q8_0 and Q4_0 kernels. */
-    static void tile(float[] panel, int stride, ActivationRows x, int t0, float[] sums, float[] lanes) {
+    /**
+     * The {@link WeightKernel#panelTile} of the Q8_0 and Q4_0 kernels: the panel's 4 rows against token pairs
+     * {@code t0 / 2} and {@code t0 / 2 + 1}, with the 8 accumulators and the pairs' activations in registers.
+     */
+    static void tile(float[] p, int stride, ActivationRows x, int t0, float[] sums, float[] lanes) {
         int blocks = x.width() / BLOCK;
-        rowPair(panel, 0, stride, blocks, x, t0 / 2, sums, 0, lanes);
-        rowPair(panel, 2 * stride, stride, blocks, x, t0 / 2, sums, 2, lanes);
-    }
-
-    /** Panel rows {@code r0} and {@code r0 + stride} against token pairs {@code pair} and {@code pair + 1}. */
-    private static void rowPair(float[] p, int r0, int stride, int blocks, ActivationRows x, int pair, float[] sums,
-                                int firstRow, float[] lanes) {
         float[] xl = x.q8Lanes;
         float[] xs = x.q8LaneScales;
-        int r1 = r0 + stride;
-        int s0 = r0 + blocks * PANEL_BLOCK;
-        int s1 = r1 + blocks * PANEL_BLOCK;
+        int pair = t0 / 2;
+        int r1 = stride;
+        int r2 = 2 * stride;
+        int r3 = 3 * stride;
+        int scales = blocks * PANEL_BLOCK;
         int a0 = pair * blocks * PANEL_BLOCK;
         int a1 = a0 + blocks * PANEL_BLOCK;
         int d0 = pair * blocks * 16;
@@ -77,16 +75,12 @@ final class Q0Gemm {
         FloatVector c01 = c00;
         FloatVector c10 = c00;
         FloatVector c11 = c00;
+        FloatVector c20 = c00;
+        FloatVector c21 = c00;
+        FloatVector c30 = c00;
+        FloatVector c31 = c00;
         for (int b = 0; b < blocks; b++) {
             int o = b * PANEL_BLOCK;
-            FloatVector w00 = FloatVector.fromArray(F, p, r0 + o);
-            FloatVector w01 = FloatVector.fromArray(F, p, r0 + o + 16);
-            FloatVector w02 = FloatVector.fromArray(F, p, r0 + o + 32);
-            FloatVector w03 = FloatVector.fromArray(F, p, r0 + o + 48);
-            FloatVector w10 = FloatVector.fromArray(F, p, r1 + o);
-            FloatVector w11 = FloatVector.fromArray(F, p, r1 + o + 16);
-            FloatVector w12 = FloatVector.fromArray(F, p, r1 + o + 32);
-            FloatVector w13 = FloatVector.fromArray(F, p, r1 + o + 48);
             FloatVector x00 = FloatVector.fromArray(F, xl, a0 + o);
             FloatVector x01 = FloatVector.fromArray(F, xl, a0 + o + 16);
             FloatVector x02 = FloatVector.fromArray(F, xl, a0 + o + 32);
@@ -97,23 +91,48 @@ final class Q0Gemm {
             FloatVector x13 = FloatVector.fromArray(F, xl, a1 + o + 48);
             FloatVector dx0 = FloatVector.fromArray(F, xs, d0 + 16 * b);
             FloatVector dx1 = FloatVector.fromArray(F, xs, d1 + 16 * b);
-            float dw0 = p[s0 + b];
-            float dw1 = p[s1 + b];
-            // the exact 4-product sums of each lane (small integers, so no rounding), then one fused multiply-add
-            c00 = w03.fma(x03, w02.fma(x02, w01.fma(x01, w00.mul(x00)))).fma(dx0.mul(dw0), c00);
-            c01 = w03.fma(x13, w02.fma(x12, w01.fma(x11, w00.mul(x10)))).fma(dx1.mul(dw0), c01);
-            c10 = w13.fma(x03, w12.fma(x02, w11.fma(x01, w10.mul(x00)))).fma(dx0.mul(dw1), c10);
-            c11 = w13.fma(x13, w12.fma(x12, w11.fma(x11, w10.mul(x10)))).fma(dx1.mul(dw1), c11);
+            // per row: the exact 4-product sums of each lane (small integers, so no rounding), then one fused
+            // multiply-add with the product of the block scales
+            FloatVector w0 = FloatVector.fromArray(F, p, o);
+            FloatVector w1 = FloatVector.fromArray(F, p, o + 16);
+            FloatVector w2 = FloatVector.fromArray(F, p, o + 32);
+            FloatVector w3 = FloatVector.fromArray(F, p, o + 48);
+            float dw = p[scales + b];
+            c00 = w3.fma(x03, w2.fma(x02, w1.fma(x01, w0.mul(x00)))).fma(dx0.mul(dw), c00);
+            c01 = w3.fma(x13, w2.fma(x12, w1.fma(x11, w0.mul(x10)))).fma(dx1.mul(dw), c01);
+            w0 = FloatVector.fromArray(F, p, r1 + o);
+            w1 = FloatVector.fromArray(F, p, r1 + o + 16);
+            w2 = FloatVector.fromArray(F, p, r1 + o + 32);
+            w3 = FloatVector.fromArray(F, p, r1 + o + 48);
+            dw = p[r1 + scales + b];
+            c10 = w3.fma(x03, w2.fma(x02, w1.fma(x01, w0.mul(x00)))).fma(dx0.mul(dw), c10);
+            c11 = w3.fma(x13, w2.fma(x12, w1.fma(x11, w0.mul(x10)))).fma(dx1.mul(dw), c11);
+            w0 = FloatVector.fromArray(F, p, r2 + o);
+            w1 = FloatVector.fromArray(F, p, r2 + o + 16);
+            w2 = FloatVector.fromArray(F, p, r2 + o + 32);
+            w3 = FloatVector.fromArray(F, p, r2 + o + 48);
+            dw = p[r2 + scales + b];
+            c20 = w3.fma(x03, w2.fma(x02, w1.fma(x01, w0.mul(x00)))).fma(dx0.mul(dw), c20);
+            c21 = w3.fma(x13, w2.fma(x12, w1.fma(x11, w0.mul(x10)))).fma(dx1.mul(dw), c21);
+            w0 = FloatVector.fromArray(F, p, r3 + o);
+            w1 = FloatVector.fromArray(F, p, r3 + o + 16);
+            w2 = FloatVector.fromArray(F, p, r3 + o + 32);
+            w3 = FloatVector.fromArray(F, p, r3 + o + 48);
+            dw = p[r3 + scales + b];
+            c30 = w3.fma(x03, w2.fma(x02, w1.fma(x01, w0.mul(x00)))).fma(dx0.mul(dw), c30);
+            c31 = w3.fma(x13, w2.fma(x12, w1.fma(x11, w0.mul(x10)))).fma(dx1.mul(dw), c31);
         }
-        int o0 = firstRow * FloatGemm.TOKENS;
-        int o1 = o0 + FloatGemm.TOKENS;
         c00.intoArray(lanes, 0);
         c01.intoArray(lanes, 16);
         c10.intoArray(lanes, 32);
         c11.intoArray(lanes, 48);
-        for (int i = 0; i < 4; i++) {
-            sums[o0 + i] = Simd.sum8(lanes, 8 * i);
-            sums[o1 + i] = Simd.sum8(lanes, 32 + 8 * i);
+        c20.intoArray(lanes, 64);
+        c21.intoArray(lanes, 80);
+        c30.intoArray(lanes, 96);
+        c31.intoArray(lanes, 112);
+        // row r, token t: lanes 0..7 of a vector are the pair's first token, 8..15 its second
+        for (int i = 0; i < FloatGemm.ROWS * FloatGemm.TOKENS; i++) {
+            sums[i] = Simd.sum8(lanes, 8 * i);
         }
     }
 }
