@@ -14,9 +14,10 @@ import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
- * Q4_K weights (layout in {@link KQuants}) with Q8_K activations, as ggml computes them: per super-block the
- * integer sum over its 8 sub-blocks of scale × (quant · activation quant), times d and the activation scale, minus
- * dmin × the activation scale × the sum of min × (the sub-block's activation quant sum).
+ * Q4_K weights (layout in {@link KQuants}) with Q8_K activations, in ggml's terms: per sub-block of 32 the exact
+ * integer sum of quant · activation quant, times d · scale · the activation scale, minus, per super-block,
+ * dmin × the activation scale × the sum of min × (the sub-block's activation quant sum). The sums of the 8
+ * sub-blocks are added in float (ggml adds them as integers first, so results agree to rounding).
  */
 final class Q4_KKernel implements WeightKernel {
     static final Q4_KKernel INSTANCE = new Q4_KKernel();
@@ -49,7 +50,8 @@ final class Q4_KKernel implements WeightKernel {
             int xo = (xb + b) * QK;
             long scales = KQuants.packedScales(w, p + 4);
             long mins8 = KQuants.packedMins(w, p + 4);
-            IntVector sum = IntVector.zero(Simd.I);
+            float xd = scale[xb + b];
+            float d = Float.float16ToFloat(w.get(I16, p)) * xd;
             int minSum = 0;
             for (int g = 0; g < 4; g++) {
                 ShortVector v = (ShortVector) ByteVector.fromMemorySegment(Simd.B_HALF, w, p + 16 + 32L * g, LE)
@@ -57,20 +59,18 @@ final class Q4_KKernel implements WeightKernel {
                 IntVector lo = v.and((short) 15).mul(ShortVector.fromArray(Simd.S, q, xo + 64 * g)).reinterpretAsInts();
                 IntVector hi = v.lanewise(VectorOperators.LSHR, 4).mul(ShortVector.fromArray(Simd.S, q, xo + 64 * g + 32))
                         .reinterpretAsInts();
-                // pair sums of the 16-bit products (see Simd.pairSums), each times its sub-block's scale
+                // pair sums of the 16-bit products (see Simd.pairSums), then times d · the sub-block's scale
                 int sc1 = (int) (scales >>> (16 * g)) & 0xFF;
                 int sc2 = (int) (scales >>> (16 * g + 8)) & 0xFF;
                 int m1 = (int) (mins8 >>> (16 * g)) & 0xFF;
                 int m2 = (int) (mins8 >>> (16 * g + 8)) & 0xFF;
                 IntVector loPairs = lo.add(lo.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
                 IntVector hiPairs = hi.add(hi.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
-                sum = sum.add(loPairs.mul(sc1)).add(hiPairs.mul(sc2));
+                acc = ((FloatVector) loPairs.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d * sc1), acc);
+                acc = ((FloatVector) hiPairs.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d * sc2), acc);
                 int gs = (xb + b) * (QK / 16) + 4 * g;
                 minSum += m1 * (groupSums[gs] + groupSums[gs + 1]) + m2 * (groupSums[gs + 2] + groupSums[gs + 3]);
             }
-            float xd = scale[xb + b];
-            float d = Float.float16ToFloat(w.get(I16, p)) * xd;
-            acc = ((FloatVector) sum.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d), acc);
             mins += Float.float16ToFloat(w.get(I16, p + 2)) * xd * minSum;
         }
         acc.intoArray(lanes, 0);

@@ -50,7 +50,8 @@ final class Q5_KKernel implements WeightKernel {
                     .convertShape(VectorOperators.ZERO_EXTEND_B2S, Simd.S, 0);
             long scales = KQuants.packedScales(w, p + 4);
             long mins8 = KQuants.packedMins(w, p + 4);
-            IntVector sum = IntVector.zero(Simd.I);
+            float xd = scale[xb + b];
+            float d = Float.float16ToFloat(w.get(I16, p)) * xd;
             int minSum = 0;
             for (int g = 0; g < 4; g++) {
                 ShortVector v = (ShortVector) ByteVector.fromMemorySegment(Simd.B_HALF, w, p + 48 + 32L * g, LE)
@@ -60,20 +61,18 @@ final class Q5_KKernel implements WeightKernel {
                         .mul(ShortVector.fromArray(Simd.S, q, xo + 64 * g)).reinterpretAsInts();
                 IntVector hi = v.lanewise(VectorOperators.LSHR, 4).or(bits.and((short) 2).lanewise(VectorOperators.LSHL, 3))
                         .mul(ShortVector.fromArray(Simd.S, q, xo + 64 * g + 32)).reinterpretAsInts();
-                // pair sums of the 16-bit products (see Simd.pairSums), each times its sub-block's scale
+                // pair sums of the 16-bit products (see Simd.pairSums), then times d · the sub-block's scale
                 int sc1 = (int) (scales >>> (16 * g)) & 0xFF;
                 int sc2 = (int) (scales >>> (16 * g + 8)) & 0xFF;
                 int m1 = (int) (mins8 >>> (16 * g)) & 0xFF;
                 int m2 = (int) (mins8 >>> (16 * g + 8)) & 0xFF;
                 IntVector loPairs = lo.add(lo.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
                 IntVector hiPairs = hi.add(hi.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
-                sum = sum.add(loPairs.mul(sc1)).add(hiPairs.mul(sc2));
+                acc = ((FloatVector) loPairs.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d * sc1), acc);
+                acc = ((FloatVector) hiPairs.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d * sc2), acc);
                 int gs = (xb + b) * (QK / 16) + 4 * g;
                 minSum += m1 * (groupSums[gs] + groupSums[gs + 1]) + m2 * (groupSums[gs + 2] + groupSums[gs + 3]);
             }
-            float xd = scale[xb + b];
-            float d = Float.float16ToFloat(w.get(I16, p)) * xd;
-            acc = ((FloatVector) sum.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d), acc);
             mins += Float.float16ToFloat(w.get(I16, p + 2)) * xd * minSum;
         }
         acc.intoArray(lanes, 0);

@@ -16,15 +16,16 @@ import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
 /**
- * Q6_K weights (layout in {@link KQuants}) with Q8_K activations, as ggml computes them: per super-block the
- * integer sum over its 16 sub-blocks of scale × ((quant − 32) · activation quant), times d and the activation scale.
+ * Q6_K weights (layout in {@link KQuants}) with Q8_K activations, in ggml's terms: per sub-block of 16 the exact
+ * integer sum of (quant − 32) · activation quant, times d · scale · the activation scale. The 16 sub-blocks are
+ * added in float (ggml adds them as integers first, so results agree to rounding).
  */
 final class Q6_KKernel implements WeightKernel {
     static final Q6_KKernel INSTANCE = new Q6_KKernel();
     static final int QK = KQuants.QK_K;
     static final int BLOCK_BYTES = 210;
-    /** Lanes 8..15 of a 16-lane int vector: the pair sums of elements 16..31 of a run of 32. */
-    private static final VectorMask<Integer> UPPER_HALF = VectorMask.fromLong(Simd.I, 0xFF00L);
+    /** Lanes 8..15 of a 16-lane vector: the pair sums of elements 16..31 of a run of 32. */
+    private static final VectorMask<Float> UPPER_HALF = VectorMask.fromLong(F, 0xFF00L);
 
     private Q6_KKernel() {}
 
@@ -51,7 +52,7 @@ final class Q6_KKernel implements WeightKernel {
         FloatVector acc = FloatVector.zero(F);
         for (int b = 0; b < blocks; b++) {
             long p = offset + (long) BLOCK_BYTES * b;
-            IntVector sum = IntVector.zero(Simd.I);
+            float d = Float.float16ToFloat(w.get(I16, p + 208)) * scale[xb + b];
             for (int run = 0; run < 8; run++) {
                 int half = run >> 2;
                 int k = run & 3;
@@ -66,12 +67,10 @@ final class Q6_KKernel implements WeightKernel {
                         .reinterpretAsInts();
                 IntVector pairs = v.add(v.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
                 long sc = p + 192 + 8 * half + 2 * k;
-                IntVector scales = IntVector.broadcast(Simd.I, w.get(ValueLayout.JAVA_BYTE, sc))
-                        .blend(w.get(ValueLayout.JAVA_BYTE, sc + 1), UPPER_HALF);
-                sum = sum.add(pairs.mul(scales));
+                FloatVector scales = FloatVector.broadcast(F, d * w.get(ValueLayout.JAVA_BYTE, sc))
+                        .blend(d * w.get(ValueLayout.JAVA_BYTE, sc + 1), UPPER_HALF);
+                acc = ((FloatVector) pairs.convert(VectorOperators.I2F, 0)).fma(scales, acc);
             }
-            float d = Float.float16ToFloat(w.get(I16, p + 208)) * scale[xb + b];
-            acc = ((FloatVector) sum.convert(VectorOperators.I2F, 0)).fma(FloatVector.broadcast(F, d), acc);
         }
         acc.intoArray(lanes, 0);
         return Simd.sum16(lanes, 0);
