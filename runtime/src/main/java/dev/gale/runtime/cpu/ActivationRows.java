@@ -40,6 +40,9 @@ public final class ActivationRows {
     /** Q8_0 block scales (fp16-rounded), one per 32 elements. */
     float[] q8Scale;
     private boolean q8Ready;
+    /** scale × quant: the exact value each Q8_0 element stands for (read by the portable kernels). */
+    float[] q8Values;
+    private boolean q8ValuesReady;
     /**
      * The Q8_0 quants as floats laid out for the batched kernels: for each pair of rows and each block, 4 vectors of
      * 16 floats. Vector q holds element {@code 4i + q} of the block (i = 0..7) of the pair's first row in lanes 0..7
@@ -96,6 +99,7 @@ public final class ActivationRows {
         roundedAs = null;
         q8Ready = false;
         q8LanesReady = false;
+        q8ValuesReady = false;
         qkReady = false;
     }
 
@@ -149,6 +153,22 @@ public final class ActivationRows {
             q8[base + j] = (short) (values[base + j] < 0 ? -q : q);
         }
         q8Scale[block] = Float16.round(d);
+    }
+
+    /** Makes sure the Q8_0 form and its float values ({@link #q8Values}) are ready. */
+    void prepareQ8_0Values() {
+        prepareQ8_0();
+        if (q8ValuesReady) {
+            return;
+        }
+        if (q8Values == null) {
+            q8Values = new float[values.length];
+        }
+        int n = rows * width;
+        for (int i = 0; i < n; i++) {
+            q8Values[i] = q8Scale[i / Q8_0_BLOCK] * q8[i];
+        }
+        q8ValuesReady = true;
     }
 
     /** Makes sure the Q8_0 form and its batched layout ({@link #q8Lanes}) are ready. */

@@ -23,6 +23,7 @@ public final class MatMul {
     private static final int DECODE_GRAIN = 32;
 
     private final WorkerPool pool;
+    private final boolean portable;
     private final float[][] panels;
     private final float[][] tileSums;
     private final float[][] lanes;
@@ -40,8 +41,15 @@ public final class MatMul {
     private int outStride;
     private int outOffset;
 
+    /** Uses the vector kernels where the hardware has 512-bit vectors, else the portable ones. */
     public MatMul(WorkerPool pool) {
+        this(pool, !Simd.WIDE_VECTORS);
+    }
+
+    /** With {@code portable}, the plain-Java kernels ({@link PortableKernel}) whatever the hardware. */
+    MatMul(WorkerPool pool, boolean portable) {
         this.pool = pool;
+        this.portable = portable;
         this.panels = new float[pool.threads()][];
         this.tileSums = new float[pool.threads()][];
         this.lanes = new float[pool.threads()][];
@@ -64,7 +72,7 @@ public final class MatMul {
             throw new IllegalArgumentException(w.name() + ": rows [" + rowStart + ", " + (rowStart + rowCount)
                     + ") outside [0, " + w.rows() + ")");
         }
-        WeightKernel k = WeightKernel.of(w);
+        WeightKernel k = portable ? PortableKernel.of(w.name(), w.type()) : WeightKernel.of(w);
         boolean batched = x.rows() >= PANEL_MIN_ROWS;
         k.prepare(x, batched);
         this.kernel = k;

@@ -15,10 +15,18 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Vector species and the conversions the weight kernels share. The kernels are written for AVX-512: 512-bit
  * vectors (16 float lanes), plus 256-bit ones where ggml's 8-lane order is mirrored. On hardware without 512-bit
- * vectors the Vector API still computes them correctly, but without intrinsics, far more slowly.
+ * vectors the Vector API would compute them without intrinsics, far more slowly; {@link MatMul} then uses
+ * {@link PortableKernel} instead.
  */
 final class Simd {
     private Simd() {}
+
+    /**
+     * Whether the hardware has 512-bit vectors, so the vector kernels compile to vector instructions (the system
+     * property {@code gale.cpu.portable=true} turns them off).
+     */
+    static final boolean WIDE_VECTORS = FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 512
+            && !Boolean.getBoolean("gale.cpu.portable");
 
     static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);

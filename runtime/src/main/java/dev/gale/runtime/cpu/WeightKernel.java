@@ -21,12 +21,13 @@ import java.lang.foreign.MemorySegment;
  * no helper that takes or returns a vector (such a call, if not inlined, boxes the vector each time).
  */
 sealed interface WeightKernel
-        permits F32Kernel, F16Kernel, Bf16Kernel, Q8_0Kernel, Q4_0Kernel, Q4_KKernel, Q5_KKernel, Q6_KKernel {
+        permits F32Kernel, F16Kernel, Bf16Kernel, Q8_0Kernel, Q4_0Kernel, Q4_KKernel, Q5_KKernel, Q6_KKernel,
+        PortableKernel {
 
     /** Floats of scratch a kernel may use: one 16-lane accumulator per output of a 4 × 4 tile. */
     int SCRATCH = 256;
 
-    /** The kernel for a tensor's type. */
+    /** The vector kernel for a tensor's type ({@link PortableKernel} is the other choice). */
     static WeightKernel of(Tensor w) {
         return switch (w.type()) {
             case F32 -> F32Kernel.INSTANCE;

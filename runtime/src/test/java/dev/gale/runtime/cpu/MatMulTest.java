@@ -21,7 +21,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The vector kernels against a plain reference: the weight row dequantized by the model module's reference
+ * The vector kernels and the portable ones against a plain reference: the weight row dequantized by the model module's reference
  * {@link Tensor#dequantizeRow} and the activation in its rounded/quantized form, multiplied and summed in double.
  */
 class MatMulTest {
@@ -45,16 +45,18 @@ class MatMulTest {
             };
             for (int width : widths) {
                 for (int tokens : new int[] {1, 2, 5, 8}) {
-                    b.add(Arguments.of(type, width, 13, tokens));
+                    b.add(Arguments.of(type, width, 13, tokens, false));
                 }
+                b.add(Arguments.of(type, width, 13, 1, true));
+                b.add(Arguments.of(type, width, 13, 5, true));
             }
         }
         return b.build();
     }
 
-    @ParameterizedTest(name = "{0} width {1} rows {2} tokens {3}")
+    @ParameterizedTest(name = "{0} width {1} rows {2} tokens {3} portable {4}")
     @MethodSource("cases")
-    void matchesReference(GgmlType type, int width, int rows, int tokens) {
+    void matchesReference(GgmlType type, int width, int rows, int tokens, boolean portable) {
         Random rnd = new Random(type.ordinal() * 1000L + width * 10L + tokens);
         Tensor w = randomTensor(type, width, rows, rnd);
         ActivationRows x = new ActivationRows(tokens, width);
@@ -63,7 +65,7 @@ class MatMulTest {
         }
         x.set(tokens);
         float[] out = new float[tokens * rows + 3];
-        new MatMul(POOL).apply(w, x, out, 0, rows, rows, 3);
+        new MatMul(POOL, portable).apply(w, x, out, 0, rows, rows, 3);
         float[] row = new float[width];
         for (int r = 0; r < rows; r++) {
             w.dequantizeRow(r, row, 0);
