@@ -2,6 +2,7 @@ package dev.gale.runtime.cpu;
 
 import dev.gale.model.gguf.GgmlType;
 import dev.gale.model.tensor.Float16;
+import java.util.Arrays;
 
 /**
  * A batch of activation rows ({@code n × width} floats) plus the forms the weight kernels read. This mirrors ggml,
@@ -10,8 +11,7 @@ import dev.gale.model.tensor.Float16;
  *   <li>F16 / BF16 weights: the input rounded to fp16 / bf16 ({@link #rounded});</li>
  *   <li>Q8_0 / Q4_0 weights: the input quantized to Q8_0 blocks of 32 ({@link #q8}, {@link #q8Scale}; for the
  *       batched kernels also rearranged as {@link #q8Lanes});</li>
- *   <li>k-quant weights: the input quantized to Q8_K blocks of 256 ({@link #qk}, {@link #qkScale},
- *       {@link #qkSums}).</li>
+ *   <li>k-quant weights: the input quantized to Q8_K blocks of 256 ({@link #qkValues}).</li>
  * </ul>
  * A form is computed at most once per {@link #set} and shared by every matrix
  * that reads the same input; arrays are allocated on first use, so a model only pays for the forms it needs.
@@ -23,7 +23,6 @@ public final class ActivationRows {
     static final int TOKEN_TILE = 4;
     static final int Q8_0_BLOCK = 32;
     static final int Q8_K_BLOCK = 256;
-    static final int Q8_K_SUM_GROUP = 16;
 
     private final int capacityRows;
     private final int paddedRows;
@@ -53,13 +52,7 @@ public final class ActivationRows {
     float[] q8LaneScales;
     private boolean q8LanesReady;
 
-    /** Q8_K form: quants in element order. */
-    short[] qk;
-    /** Q8_K block scales (float), one per 256 elements. */
-    float[] qkScale;
-    /** Sums of the quants of each group of 16 elements (ggml's bsums). */
-    int[] qkSums;
-    /** scale × quant for Q8_K. */
+    /** Q8_K form: scale × quant, the exact value each element of the Q8_K quantization stands for. */
     float[] qkValues;
     private boolean qkReady;
 
@@ -209,24 +202,21 @@ public final class ActivationRows {
         if (qkReady) {
             return;
         }
-        if (qk == null) {
-            qk = new short[values.length];
+        if (qkValues == null) {
             qkValues = new float[values.length];
-            qkScale = new float[values.length / Q8_K_BLOCK];
-            qkSums = new int[values.length / Q8_K_SUM_GROUP];
         }
         int blocks = rows * width / Q8_K_BLOCK;
         for (int b = 0; b < blocks; b++) {
-            quantizeQ8_KBlock(b * Q8_K_BLOCK, b);
+            quantizeQ8_KBlock(b * Q8_K_BLOCK);
         }
         qkReady = true;
     }
 
     /**
      * ggml's quantize_row_q8_K: the element of largest magnitude maps to -127, q = round-half-even(x · iscale)
-     * capped at 127, the float scale is 1 / iscale, and the quants of every 16 elements are summed.
+     * capped at 127, and the block's float scale is 1 / iscale.
      */
-    private void quantizeQ8_KBlock(int base, int block) {
+    private void quantizeQ8_KBlock(int base) {
         float max = 0;
         float amax = 0;
         for (int j = 0; j < Q8_K_BLOCK; j++) {
@@ -237,28 +227,13 @@ public final class ActivationRows {
             }
         }
         if (amax == 0) {
-            qkScale[block] = 0;
-            for (int j = 0; j < Q8_K_BLOCK; j++) {
-                qk[base + j] = 0;
-                qkValues[base + j] = 0;
-            }
-            for (int g = 0; g < Q8_K_BLOCK / Q8_K_SUM_GROUP; g++) {
-                qkSums[base / Q8_K_SUM_GROUP + g] = 0;
-            }
+            Arrays.fill(qkValues, base, base + Q8_K_BLOCK, 0f);
             return;
         }
         float iscale = -127f / max;
         float d = 1 / iscale;
-        for (int g = 0; g < Q8_K_BLOCK / Q8_K_SUM_GROUP; g++) {
-            int sum = 0;
-            for (int j = g * Q8_K_SUM_GROUP; j < (g + 1) * Q8_K_SUM_GROUP; j++) {
-                int q = Math.min(127, (int) Math.rint(iscale * values[base + j]));
-                qk[base + j] = (short) q;
-                qkValues[base + j] = d * q;
-                sum += q;
-            }
-            qkSums[base / Q8_K_SUM_GROUP + g] = sum;
+        for (int j = 0; j < Q8_K_BLOCK; j++) {
+            qkValues[base + j] = d * Math.min(127, (int) Math.rint(iscale * values[base + j]));
         }
-        qkScale[block] = d;
     }
 }

@@ -21,8 +21,7 @@ import java.lang.foreign.MemorySegment;
  * no helper that takes or returns a vector (such a call, if not inlined, boxes the vector each time).
  */
 sealed interface WeightKernel
-        permits F32Kernel, F16Kernel, Bf16Kernel, Q8_0Kernel, Q4_0Kernel, Q4_KKernel, Q5_KKernel, Q6_KKernel,
-        PortableKernel {
+        permits F32Kernel, F16Kernel, Bf16Kernel, Q8_0Kernel, Q4_0Kernel, SuperBlockKernel, PortableKernel {
 
     /** Floats of scratch a kernel may use: one 16-lane accumulator per output of a 4 × 4 tile. */
     int SCRATCH = 256;

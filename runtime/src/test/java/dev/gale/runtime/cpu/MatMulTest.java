@@ -83,6 +83,42 @@ class MatMulTest {
         }
     }
 
+    /**
+     * A row's result does not depend on the rest of the batch: alone (the decode kernels) it is bit for bit what it
+     * is among others (the panel kernels). Batched serving relies on this.
+     */
+    @ParameterizedTest(name = "{0} portable {1}")
+    @MethodSource("types")
+    void aRowIsTheSameAloneAndInABatch(GgmlType type, boolean portable) {
+        Random rnd = new Random(type.ordinal());
+        int width = type.blockSize() == 256 ? 512 : 96;
+        Tensor w = randomTensor(type, width, 9, rnd);
+        ActivationRows batch = new ActivationRows(7, width);
+        for (int i = 0; i < 7 * width; i++) {
+            batch.values()[i] = (float) rnd.nextGaussian();
+        }
+        batch.set(7);
+        MatMul mm = new MatMul(POOL, portable);
+        float[] together = new float[7 * 9];
+        mm.apply(w, batch, together);
+        ActivationRows one = new ActivationRows(1, width);
+        float[] alone = new float[9];
+        for (int t = 0; t < 7; t++) {
+            System.arraycopy(batch.values(), t * width, one.values(), 0, width);
+            one.set(1);
+            mm.apply(w, one, alone);
+            for (int r = 0; r < 9; r++) {
+                assertEquals(Float.floatToIntBits(alone[r]), Float.floatToIntBits(together[t * 9 + r]),
+                        type + " row " + r + " token " + t + ": " + alone[r] + " vs " + together[t * 9 + r]);
+            }
+        }
+    }
+
+    static Stream<Arguments> types() {
+        return Stream.of(GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K,
+                GgmlType.Q5_K, GgmlType.Q6_K).flatMap(t -> Stream.of(Arguments.of(t, false), Arguments.of(t, true)));
+    }
+
     @Test
     void writesOnlyTheRequestedRows() {
         Random rnd = new Random(7);
@@ -133,9 +169,7 @@ class MatMulTest {
             }
             default -> {
                 x.prepareQ8_K();
-                for (int i = 0; i < width; i++) {
-                    row[i] = x.qkScale[(t * width + i) / 256] * x.qk[t * width + i];
-                }
+                System.arraycopy(x.qkValues, t * width, row, 0, width);
             }
         }
         return row;
