@@ -1,16 +1,14 @@
 package dev.gale.runtime.cpu;
 
-import static dev.gale.runtime.cpu.Simd.F;
-
 import dev.gale.model.tensor.KQuants;
 import java.lang.foreign.MemorySegment;
-import jdk.incubator.vector.FloatVector;
 
 /**
- * The k-quant kernels (super-blocks of 256) with Q8_K activations. Both paths expand the weights to floats with
- * the same code ({@link #expand}: ggml's dequantization arithmetic) and multiply them with the activations' Q8_K
- * values in one 16-lane fused multiply-add chain per dot product, so a row's result is the same alone or in a
- * batch. (ggml sums each sub-block in integers first; results agree with it to rounding.)
+ * The k-quant kernels (super-blocks of 256) with Q8_K activations. Both paths expand the weights to the same float
+ * values ({@link #expand} for the panel; the decode kernels compute them in registers) and multiply them with the
+ * activations' Q8_K values in one 16-lane fused multiply-add chain per dot product, in the same order, so a row's
+ * result is the same alone or in a batch. (ggml sums each sub-block in integers first; results agree with it to
+ * rounding.)
  */
 abstract sealed class SuperBlockKernel implements WeightKernel permits Q4_KKernel, Q5_KKernel, Q6_KKernel {
     static final int QK = KQuants.QK_K;
@@ -24,22 +22,6 @@ abstract sealed class SuperBlockKernel implements WeightKernel permits Q4_KKerne
     @Override
     public final void prepare(ActivationRows x, boolean batched) {
         x.prepareQ8_K();
-    }
-
-    @Override
-    public final float dot(MemorySegment w, long offset, ActivationRows x, int row, float[] lanes) {
-        int n = x.width();
-        float[] a = x.qkValues;
-        int xo = row * n;
-        FloatVector acc = FloatVector.zero(F);
-        for (int k0 = 0; k0 < n; k0 += QK) {
-            expand(w, offset + (long) blockBytes() * (k0 / QK), lanes, 0);
-            for (int i = 0; i < QK; i += 16) {
-                acc = FloatVector.fromArray(F, lanes, i).fma(FloatVector.fromArray(F, a, xo + k0 + i), acc);
-            }
-        }
-        acc.intoArray(lanes, 0);
-        return Simd.sum16(lanes, 0);
     }
 
     @Override
