@@ -18,6 +18,11 @@ final class Q0Gemm {
     static final int BLOCK = 32;
     /** Floats of one block in the panel. */
     static final int PANEL_BLOCK = 64;
+    /** Index vectors into (elements 0..15, elements 16..31) of a block: quant 4i + q in lane i and lane 8 + i. */
+    private static final FloatVector LANE_0 = laneIndexes(0);
+    private static final FloatVector LANE_1 = laneIndexes(1);
+    private static final FloatVector LANE_2 = laneIndexes(2);
+    private static final FloatVector LANE_3 = laneIndexes(3);
 
     private Q0Gemm() {}
 
@@ -38,12 +43,6 @@ final class Q0Gemm {
         LANE_3.selectFrom(low, high).intoArray(panel, o + 48);
         panel[rowOffset + blocks * PANEL_BLOCK + b] = scale;
     }
-
-    /** Index vectors into (elements 0..15, elements 16..31) of a block: quant 4i + q in lane i and lane 8 + i. */
-    private static final FloatVector LANE_0 = laneIndexes(0);
-    private static final FloatVector LANE_1 = laneIndexes(1);
-    private static final FloatVector LANE_2 = laneIndexes(2);
-    private static final FloatVector LANE_3 = laneIndexes(3);
 
     private static FloatVector laneIndexes(int q) {
         float[] idx = new float[16];

@@ -6,15 +6,16 @@ import dev.gale.model.tensor.UnsupportedTensorTypeException;
 import java.lang.foreign.MemorySegment;
 
 /**
- * The vector kernels of one weight type, reading the packed rows of a (memory-mapped) tensor in place.
+ * The kernels of one weight type, reading the packed rows of a (memory-mapped) tensor in place.
  * <ul>
  *   <li>Decode: the dot product of a weight row with one activation row, in the activation form the type reads.</li>
  *   <li>Batches: {@value FloatGemm#ROWS} weight rows at a time are expanded into a small cache-resident panel
  *       ({@link #toPanel}), which is then multiplied with {@value FloatGemm#TOKENS} activation rows at a time
  *       ({@link #panelTile}); each weight byte is read from memory once per batch.</li>
  * </ul>
- * Both paths add in the order of ggml's CPU kernels (llamafile's tinyBLAS) for the types llama.cpp computes that
- * way, so that the results agree bit for bit where the inputs do.
+ * A row's result is bit for bit the same on both paths, so it does not depend on the rest of the batch (batched
+ * serving relies on this). For F32, F16, Q8_0 and Q4_0 both paths add in the order of ggml's CPU kernels
+ * (llamafile's tinyBLAS), so that the results agree with llama.cpp's bit for bit where the inputs do.
  *
  * <p>Each type has its own loops, even where two types differ in one line: the JIT compiles and profiles a method
  * once, and a loop shared by two types would be compiled on the profile of whichever ran first. Large kernels call
