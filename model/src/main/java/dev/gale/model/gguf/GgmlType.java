@@ -84,9 +84,20 @@ public enum GgmlType {
     /** True if Gale's backends can compute with weights of this type. */
     public boolean isSupportedForCompute() {
         return switch (this) {
-            case F32, F16, BF16, Q8_0, Q4_0 -> true;
+            case F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K -> true;
             default -> false;
         };
+    }
+
+    /** The types Gale can compute with, for error messages: "F32, F16, ...". */
+    public static String supportedForCompute() {
+        StringBuilder sb = new StringBuilder();
+        for (GgmlType t : values()) {
+            if (t.isSupportedForCompute()) {
+                sb.append(sb.isEmpty() ? "" : ", ").append(t.name());
+            }
+        }
+        return sb.toString();
     }
 
     /** Bits per weight, including the block scales. */

@@ -14,6 +14,34 @@ import java.util.Arrays;
  */
 public record GgufValue(GgufValueType type, GgufValueType elementType, Object value) {
 
+    public static GgufValue ofString(String s) {
+        return new GgufValue(GgufValueType.STRING, null, s);
+    }
+
+    public static GgufValue ofUInt32(long v) {
+        return new GgufValue(GgufValueType.UINT32, null, v);
+    }
+
+    public static GgufValue ofInt32(int v) {
+        return new GgufValue(GgufValueType.INT32, null, (long) v);
+    }
+
+    public static GgufValue ofFloat32(float v) {
+        return new GgufValue(GgufValueType.FLOAT32, null, v);
+    }
+
+    public static GgufValue ofBool(boolean v) {
+        return new GgufValue(GgufValueType.BOOL, null, v);
+    }
+
+    /**
+     * An array of {@code elementType}; {@code values} is the Java array the reader produces for that type
+     * (see the class comment).
+     */
+    public static GgufValue ofArray(GgufValueType elementType, Object values) {
+        return new GgufValue(GgufValueType.ARRAY, elementType, values);
+    }
+
     public boolean isArray() {
         return type == GgufValueType.ARRAY;
     }

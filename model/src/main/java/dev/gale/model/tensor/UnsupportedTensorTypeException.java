@@ -5,10 +5,11 @@ import dev.gale.model.gguf.GgmlType;
 /** A tensor type that Gale can read in a header but cannot compute with. */
 public class UnsupportedTensorTypeException extends RuntimeException {
     public UnsupportedTensorTypeException(GgmlType type) {
-        super("tensor type " + type + " is not supported (supported: F32, F16, BF16, Q8_0, Q4_0)");
+        super("tensor type " + type + " is not supported (supported: " + GgmlType.supportedForCompute() + ")");
     }
 
     public UnsupportedTensorTypeException(String tensor, GgmlType type) {
-        super("tensor '" + tensor + "' has type " + type + ", which is not supported (supported: F32, F16, BF16, Q8_0, Q4_0)");
+        super("tensor '" + tensor + "' has type " + type + ", which is not supported (supported: "
+                + GgmlType.supportedForCompute() + ")");
     }
 }

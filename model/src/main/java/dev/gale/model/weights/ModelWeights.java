@@ -3,6 +3,7 @@ package dev.gale.model.weights;
 import dev.gale.model.Model;
 import dev.gale.model.config.Architecture;
 import dev.gale.model.config.ModelConfig;
+import dev.gale.model.gguf.GgmlType;
 import dev.gale.model.gguf.GgufFormatException;
 import dev.gale.model.tensor.Tensor;
 import java.util.List;
@@ -108,7 +109,7 @@ public record ModelWeights(Tensor tokenEmbedding, Tensor outputNorm, Tensor outp
             }
             if (!t.type().isSupportedForCompute()) {
                 throw new GgufFormatException(model.path(), "tensor '" + name + "'", "type " + t.type()
-                        + " is not supported (supported: F32, F16, BF16, Q8_0, Q4_0)");
+                        + " is not supported (supported: " + GgmlType.supportedForCompute() + ")");
             }
             return t;
         }

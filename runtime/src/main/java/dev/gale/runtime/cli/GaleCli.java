@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
 @Command(name = "gale", mixinStandardHelpOptions = true, versionProvider = GaleCli.Version.class,
         description = "Gale: LLM inference in pure Java (CPU Vector API backend; TornadoVM for GPUs).",
         subcommands = {GenerateCommand.class, ChatCommand.class, ServeCommand.class, TokenizeCommand.class,
-                InfoCommand.class, DevicesCommand.class, BenchCommand.class,
+                InfoCommand.class, DevicesCommand.class, BenchCommand.class, SynthCommand.class, QuantizeCommand.class,
                 CommandLine.HelpCommand.class})
 public final class GaleCli {
 

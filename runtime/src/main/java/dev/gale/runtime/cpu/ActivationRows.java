@@ -2,35 +2,68 @@ package dev.gale.runtime.cpu;
 
 import dev.gale.model.gguf.GgmlType;
 import dev.gale.model.tensor.Float16;
+import java.util.Arrays;
 
 /**
- * A batch of activation rows ({@code n × width} floats) plus the forms the weight kernels read: rounded to fp16 or
- * bf16, or quantized to Q8_0 blocks. This mirrors ggml, which converts a matmul's input to the weight type's
- * "vec-dot type" first, so results match llama.cpp closely; the integer Q8_0 form is also the fast one.
- * Each form is computed at most once per {@link #set} and shared by every matrix that reads the same input.
+ * A batch of activation rows ({@code n × width} floats) plus the forms the weight kernels read. This mirrors ggml,
+ * which converts a matmul's input to the weight type's "vec-dot type" first, so results match llama.cpp closely:
+ * <ul>
+ *   <li>F16 / BF16 weights: the input rounded to fp16 / bf16 ({@link #rounded});</li>
+ *   <li>Q8_0 / Q4_0 weights: the input quantized to Q8_0 blocks of 32 ({@link #q8}, {@link #q8Scale}; for the
+ *       batched kernels also rearranged as {@link #q8Lanes});</li>
+ *   <li>k-quant weights: the input quantized to Q8_K blocks of 256 ({@link #qkValues}).</li>
+ * </ul>
+ * A form is computed at most once per {@link #set} and shared by every matrix
+ * that reads the same input; arrays are allocated on first use, so a model only pays for the forms it needs.
+ *
+ * <p>Arrays hold {@link #paddedRows} rows so that the batched kernels can always work on whole tiles of tokens.
  */
 public final class ActivationRows {
+    /** Tokens per tile of the batched kernels; the arrays are padded to a multiple of it. */
+    static final int TOKEN_TILE = 4;
+    static final int Q8_0_BLOCK = 32;
+    static final int Q8_K_BLOCK = 256;
+
     private final int capacityRows;
+    private final int paddedRows;
     private final int width;
     private int rows;
     final float[] values;
-    final float[] rounded;
-    final byte[] q8;
-    final float[] q8Scale;
-    /** Sum of each Q8_0 block's quants times its scale (for formats with an offset, e.g. Q4_K min). */
-    final float[] q8Sum;
+
+    /** F16 / BF16 form: values rounded to the weight's half type. */
+    float[] rounded;
     private GgmlType roundedAs;
-    private boolean quantized;
+
+    /** Q8_0 form: quants in element order, widened to short for the integer kernels. */
+    short[] q8;
+    /** Q8_0 block scales (fp16-rounded), one per 32 elements. */
+    float[] q8Scale;
+    private boolean q8Ready;
+    /** scale × quant: the exact value each Q8_0 element stands for (read by the portable kernels). */
+    float[] q8Values;
+    private boolean q8ValuesReady;
+    /**
+     * The Q8_0 quants as floats laid out for the batched kernels: for each pair of rows and each block, 4 vectors of
+     * 16 floats. Vector q holds element {@code 4i + q} of the block (i = 0..7) of the pair's first row in lanes 0..7
+     * and of its second row in lanes 8..15, so the 4 elements that ggml sums into one lane meet in one lane.
+     */
+    float[] q8Lanes;
+    /** For each pair of rows and block: the first row's block scale in lanes 0..7, the second row's in 8..15. */
+    float[] q8LaneScales;
+    private boolean q8LanesReady;
+
+    /** Q8_K form: scale × quant, the exact value each element of the Q8_K quantization stands for. */
+    float[] qkValues;
+    private boolean qkReady;
 
     public ActivationRows(int capacityRows, int width) {
+        if (capacityRows <= 0 || width <= 0) {
+            throw new IllegalArgumentException("activation rows " + capacityRows + " × " + width);
+        }
         this.capacityRows = capacityRows;
+        this.paddedRows = (capacityRows + TOKEN_TILE - 1) / TOKEN_TILE * TOKEN_TILE;
         this.width = width;
-        this.values = new float[capacityRows * width];
-        this.rounded = new float[capacityRows * width];
-        int blocks = capacityRows * ((width + 31) / 32);
-        this.q8 = new byte[blocks * 32];
-        this.q8Scale = new float[blocks];
-        this.q8Sum = new float[blocks];
+        this.values = new float[paddedRows * width];
     }
 
     public int width() {
@@ -39,6 +72,11 @@ public final class ActivationRows {
 
     public int rows() {
         return rows;
+    }
+
+    /** Rows the arrays hold: the capacity rounded up to whole token tiles. */
+    int paddedRows() {
+        return paddedRows;
     }
 
     public float[] values() {
@@ -52,61 +90,150 @@ public final class ActivationRows {
         }
         rows = n;
         roundedAs = null;
-        quantized = false;
+        q8Ready = false;
+        q8LanesReady = false;
+        q8ValuesReady = false;
+        qkReady = false;
     }
 
-    /** Makes sure the form {@code weightType} reads is ready. */
-    void prepareFor(GgmlType weightType, WorkerPool pool) {
-        switch (weightType) {
-            case F16, BF16 -> {
-                if (roundedAs != weightType) {
-                    int n = rows * width;
-                    if (weightType == GgmlType.F16) {
-                        for (int i = 0; i < n; i++) {
-                            rounded[i] = Float16.round(values[i]);
-                        }
-                    } else {
-                        for (int i = 0; i < n; i++) {
-                            rounded[i] = Float16.roundBf16(values[i]);
-                        }
-                    }
-                    roundedAs = weightType;
+    /** The fp16- or bf16-rounded values; {@code type} is F16 or BF16. */
+    float[] rounded(GgmlType type) {
+        if (roundedAs != type) {
+            if (rounded == null) {
+                rounded = new float[values.length];
+            }
+            int n = rows * width;
+            if (type == GgmlType.F16) {
+                for (int i = 0; i < n; i++) {
+                    rounded[i] = Float16.round(values[i]);
+                }
+            } else {
+                for (int i = 0; i < n; i++) {
+                    rounded[i] = Float16.roundBf16(values[i]);
                 }
             }
-            case Q8_0, Q4_0 -> {
-                if (!quantized) {
-                    quantizeQ8();
-                    quantized = true;
-                }
-            }
-            default -> { }
+            roundedAs = type;
         }
+        return rounded;
+    }
+
+    /** Makes sure the Q8_0 form is ready; the width must be a multiple of 32. */
+    void prepareQ8_0() {
+        if (q8Ready) {
+            return;
+        }
+        if (q8 == null) {
+            q8 = new short[values.length];
+            q8Scale = new float[values.length / Q8_0_BLOCK];
+        }
+        int blocks = rows * width / Q8_0_BLOCK;
+        for (int b = 0; b < blocks; b++) {
+            quantizeQ8_0Block(b * Q8_0_BLOCK, b);
+        }
+        q8Ready = true;
     }
 
     /** ggml's quantize_row_q8_0: per block of 32, d = max|x| / 127, q = round(x / d), scale kept as fp16. */
-    private void quantizeQ8() {
-        int blocksPerRow = width / 32;
-        for (int r = 0; r < rows; r++) {
-            for (int b = 0; b < blocksPerRow; b++) {
-                int base = r * width + b * 32;
-                float amax = 0;
-                for (int j = 0; j < 32; j++) {
-                    amax = Math.max(amax, Math.abs(values[base + j]));
+    private void quantizeQ8_0Block(int base, int block) {
+        float amax = 0;
+        for (int j = 0; j < Q8_0_BLOCK; j++) {
+            amax = Math.max(amax, Math.abs(values[base + j]));
+        }
+        float d = amax / 127f;
+        float id = d != 0 ? 1f / d : 0f;
+        for (int j = 0; j < Q8_0_BLOCK; j++) {
+            int q = Math.round(Math.abs(values[base + j] * id));
+            q8[base + j] = (short) (values[base + j] < 0 ? -q : q);
+        }
+        q8Scale[block] = Float16.round(d);
+    }
+
+    /** Makes sure the Q8_0 form and its float values ({@link #q8Values}) are ready. */
+    void prepareQ8_0Values() {
+        prepareQ8_0();
+        if (q8ValuesReady) {
+            return;
+        }
+        if (q8Values == null) {
+            q8Values = new float[values.length];
+        }
+        int n = rows * width;
+        for (int i = 0; i < n; i++) {
+            q8Values[i] = q8Scale[i / Q8_0_BLOCK] * q8[i];
+        }
+        q8ValuesReady = true;
+    }
+
+    /** Makes sure the Q8_0 form and its batched layout ({@link #q8Lanes}) are ready. */
+    void prepareQ8_0Lanes() {
+        prepareQ8_0();
+        if (q8LanesReady) {
+            return;
+        }
+        if (q8Lanes == null) {
+            q8Lanes = new float[values.length];
+            q8LaneScales = new float[values.length / 4];
+        }
+        int blocks = width / Q8_0_BLOCK;
+        int pairs = (rows + 1) / 2;
+        for (int pair = 0; pair < pairs; pair++) {
+            for (int b = 0; b < blocks; b++) {
+                int dst = (pair * blocks + b) * 4 * 16;
+                int scales = (pair * blocks + b) * 16;
+                for (int half = 0; half < 2; half++) {
+                    int row = 2 * pair + half;
+                    int src = row * width + b * Q8_0_BLOCK;
+                    for (int q = 0; q < 4; q++) {
+                        for (int i = 0; i < 8; i++) {
+                            q8Lanes[dst + q * 16 + half * 8 + i] = row < rows ? q8[src + 4 * i + q] : 0f;
+                        }
+                    }
+                    for (int i = 0; i < 8; i++) {
+                        q8LaneScales[scales + half * 8 + i] = row < rows ? q8Scale[row * blocks + b] : 0f;
+                    }
                 }
-                float d = amax / 127f;
-                float id = d != 0 ? 1f / d : 0f;
-                int blk = r * blocksPerRow + b;
-                int sum = 0;
-                for (int j = 0; j < 32; j++) {
-                    int q = Math.round(Math.abs(values[base + j] * id));
-                    q = values[base + j] < 0 ? -q : q;
-                    q8[blk * 32 + j] = (byte) q;
-                    sum += q;
-                }
-                float dh = Float16.round(d);
-                q8Scale[blk] = dh;
-                q8Sum[blk] = dh * sum;
             }
+        }
+        q8LanesReady = true;
+    }
+
+    /** Makes sure the Q8_K form is ready; the width must be a multiple of 256. */
+    void prepareQ8_K() {
+        if (qkReady) {
+            return;
+        }
+        if (qkValues == null) {
+            qkValues = new float[values.length];
+        }
+        int blocks = rows * width / Q8_K_BLOCK;
+        for (int b = 0; b < blocks; b++) {
+            quantizeQ8_KBlock(b * Q8_K_BLOCK);
+        }
+        qkReady = true;
+    }
+
+    /**
+     * ggml's quantize_row_q8_K: the element of largest magnitude maps to -127, q = round-half-even(x · iscale)
+     * capped at 127, and the block's float scale is 1 / iscale.
+     */
+    private void quantizeQ8_KBlock(int base) {
+        float max = 0;
+        float amax = 0;
+        for (int j = 0; j < Q8_K_BLOCK; j++) {
+            float ax = Math.abs(values[base + j]);
+            if (ax > amax) {
+                amax = ax;
+                max = values[base + j];
+            }
+        }
+        if (amax == 0) {
+            Arrays.fill(qkValues, base, base + Q8_K_BLOCK, 0f);
+            return;
+        }
+        float iscale = -127f / max;
+        float d = 1 / iscale;
+        for (int j = 0; j < Q8_K_BLOCK; j++) {
+            qkValues[base + j] = d * Math.min(127, (int) Math.rint(iscale * values[base + j]));
         }
     }
 }

@@ -19,6 +19,7 @@ final class CpuForwardPass {
     private final CpuInferenceEngine engine;
     private final ModelConfig c;
     private final WorkerPool pool;
+    private final MatMul matMul;
     private final int maxRows;
 
     // per row
@@ -48,6 +49,7 @@ final class CpuForwardPass {
         this.engine = engine;
         this.c = engine.config;
         this.pool = engine.pool;
+        this.matMul = new MatMul(engine.pool);
         this.maxRows = maxRows;
         int b = maxRows;
         this.tokens = new int[b];
@@ -120,7 +122,7 @@ final class CpuForwardPass {
         }
         normed.set(count);
         int vocab = c.vocabSize();
-        MatMul.matmul(pool, engine.weights.output(), normed, out, 0, vocab, vocab, outOffset);
+        matMul.apply(engine.weights.output(), normed, out, 0, vocab, vocab, outOffset);
         float cap = c.finalSoftcap();
         if (cap > 0) {
             for (int i = 0; i < count * vocab; i++) {
@@ -143,16 +145,16 @@ final class CpuForwardPass {
         normed.set(n);
         if (layer.w().wqkv() != null) {
             int total = qDim + kvDim + vDim;
-            MatMul.matmul(pool, layer.w().wqkv(), normed, qkv);
+            matMul.apply(layer.w().wqkv(), normed, qkv);
             for (int t = 0; t < n; t++) {
                 System.arraycopy(qkv, t * total, q, t * qDim, qDim);
                 System.arraycopy(qkv, t * total + qDim, k, t * kvDim, kvDim);
                 System.arraycopy(qkv, t * total + qDim + kvDim, v, t * vDim, vDim);
             }
         } else {
-            MatMul.matmul(pool, layer.w().wq(), normed, q);
-            MatMul.matmul(pool, layer.w().wk(), normed, k);
-            MatMul.matmul(pool, layer.w().wv(), normed, v);
+            matMul.apply(layer.w().wq(), normed, q);
+            matMul.apply(layer.w().wk(), normed, k);
+            matMul.apply(layer.w().wv(), normed, v);
         }
         addBias(q, layer.bq(), n, qDim);
         addBias(k, layer.bk(), n, kvDim);
@@ -254,7 +256,7 @@ final class CpuForwardPass {
             }
         });
         attnOut.set(n);
-        MatMul.matmul(pool, layer.w().wo(), attnOut, proj);
+        matMul.apply(layer.w().wo(), attnOut, proj);
         residual(proj, layer.postAttnNorm(), n);
     }
 
@@ -269,21 +271,21 @@ final class CpuForwardPass {
         normed.set(n);
         float[] h = hidden.values();
         if (layer.w().wGateUp() != null) {
-            MatMul.matmul(pool, layer.w().wGateUp(), normed, gate);
+            matMul.apply(layer.w().wGateUp(), normed, gate);
             for (int t = 0; t < n; t++) {
                 for (int i = 0; i < ff; i++) {
                     h[t * ff + i] = act(gate[t * 2 * ff + i]) * gate[t * 2 * ff + ff + i];
                 }
             }
         } else {
-            MatMul.matmul(pool, layer.w().wGate(), normed, gate);
-            MatMul.matmul(pool, layer.w().wUp(), normed, up);
+            matMul.apply(layer.w().wGate(), normed, gate);
+            matMul.apply(layer.w().wUp(), normed, up);
             for (int i = 0; i < n * ff; i++) {
                 h[i] = act(gate[i]) * up[i];
             }
         }
         hidden.set(n);
-        MatMul.matmul(pool, layer.w().wDown(), hidden, proj);
+        matMul.apply(layer.w().wDown(), hidden, proj);
         residual(proj, layer.postFfnNorm(), n);
     }
 

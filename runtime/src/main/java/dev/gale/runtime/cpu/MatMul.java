@@ -1,113 +1,162 @@
 package dev.gale.runtime.cpu;
 
-import dev.gale.model.gguf.GgmlType;
 import dev.gale.model.tensor.Tensor;
-import dev.gale.model.tensor.UnsupportedTensorTypeException;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 
 /**
- * Matrix products of packed weights with activation rows, computed on the packed blocks directly:
- * {@code out[t * outStride + outOffset + r] = dot(weight row r, input row t)}.
- * Rows of the weight are split across the worker pool; every input row is applied to a weight row while it is
- * in cache, so a batch of tokens reads the weights once.
+ * Matrix products of packed weights with activation rows, computed on the packed (memory-mapped) blocks directly:
+ * {@code out[t * outStride + outOffset + r] = dot(weight row r, input row t)}. The weight's rows are split across
+ * the worker pool.
+ * <ul>
+ *   <li>One activation row (decode): each weight row is streamed once through the type's vector dot kernel.</li>
+ *   <li>Several rows (prefill): {@value FloatGemm#ROWS} weight rows at a time are expanded into a per-thread
+ *       panel, and every {@value FloatGemm#TOKENS} tokens of the batch are multiplied with it in registers, so
+ *       each weight block is read from memory once per batch.</li>
+ * </ul>
+ * An instance owns its parallel-loop bodies and per-thread scratch, so a product allocates nothing; it is used by
+ * one thread at a time.
  */
 public final class MatMul {
-    static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    /** Batches of at least this many activation rows take the panel path. */
+    static final int PANEL_MIN_ROWS = 2;
+    /** Smallest number of weight rows a thread takes at a time on the decode path. */
+    private static final int DECODE_GRAIN = 32;
 
-    private MatMul() {}
+    private final WorkerPool pool;
+    private final boolean portable;
+    private final float[][] panels;
+    private final float[][] tileSums;
+    private final float[][] lanes;
+    private final WorkerPool.RangeBody decodeBody = this::decodeRows;
+    private final WorkerPool.RangeBody panelBody = this::panelTiles;
 
-    /** out[t * rowsOut + r] for all rows of the weight. */
-    public static void matmul(WorkerPool pool, Tensor w, ActivationRows x, float[] out) {
-        matmul(pool, w, x, out, 0, w.rows(), w.rows(), 0);
+    // the product in progress
+    private WeightKernel kernel;
+    private MemorySegment data;
+    private long rowBytes;
+    private ActivationRows x;
+    private float[] out;
+    private int rowStart;
+    private int rowCount;
+    private int outStride;
+    private int outOffset;
+
+    /** Uses the vector kernels where the hardware has 512-bit vectors, else the portable ones. */
+    public MatMul(WorkerPool pool) {
+        this(pool, !Simd.WIDE_VECTORS);
+    }
+
+    /** With {@code portable}, the plain-Java kernels ({@link PortableKernel}) whatever the hardware. */
+    MatMul(WorkerPool pool, boolean portable) {
+        this.pool = pool;
+        this.portable = portable;
+        this.panels = new float[pool.threads()][];
+        this.tileSums = new float[pool.threads()][];
+        this.lanes = new float[pool.threads()][];
+    }
+
+    /** {@code out[t * rows + r]} for every row of the weight. */
+    public void apply(Tensor w, ActivationRows x, float[] out) {
+        apply(w, x, out, 0, w.rows(), w.rows(), 0);
     }
 
     /**
      * Computes weight rows {@code [rowStart, rowStart + rowCount)} into
      * {@code out[t * outStride + outOffset + (r - rowStart)]}.
      */
-    public static void matmul(WorkerPool pool, Tensor w, ActivationRows x, float[] out,
-                              int rowStart, int rowCount, int outStride, int outOffset) {
+    public void apply(Tensor w, ActivationRows x, float[] out, int rowStart, int rowCount, int outStride, int outOffset) {
         if (w.rowLength() != x.width()) {
             throw new IllegalArgumentException(w.name() + ": row length " + w.rowLength() + " != input width " + x.width());
         }
-        GgmlType type = w.type();
-        x.prepareFor(type, pool);
-        int n = x.rows();
-        int cols = x.width();
-        MemorySegment data = w.data();
-        long rowBytes = w.rowBytes();
-        pool.parallelFor(rowCount, 16, (start, end) -> {
-            for (int r = start; r < end; r++) {
-                long rowOff = (rowStart + r) * rowBytes;
-                for (int t = 0; t < n; t++) {
-                    out[t * outStride + outOffset + r] = switch (type) {
-                        case F32 -> dotF32(data, rowOff, x.values, t * cols, cols);
-                        case F16 -> dotF16(data, rowOff, x.rounded, t * cols, cols);
-                        case BF16 -> dotBf16(data, rowOff, x.rounded, t * cols, cols);
-                        case Q8_0 -> dotQ8(data, rowOff, x, t * (cols / 32), cols / 32);
-                        case Q4_0 -> dotQ4(data, rowOff, x, t * (cols / 32), cols / 32);
-                        default -> throw new UnsupportedTensorTypeException(w.name(), type);
-                    };
+        if (rowStart < 0 || rowCount < 0 || rowStart + rowCount > w.rows()) {
+            throw new IllegalArgumentException(w.name() + ": rows [" + rowStart + ", " + (rowStart + rowCount)
+                    + ") outside [0, " + w.rows() + ")");
+        }
+        WeightKernel k = portable ? PortableKernel.of(w.name(), w.type()) : WeightKernel.of(w);
+        boolean batched = x.rows() >= PANEL_MIN_ROWS;
+        k.prepare(x, batched);
+        this.kernel = k;
+        this.data = w.data();
+        this.rowBytes = w.rowBytes();
+        this.x = x;
+        this.out = out;
+        this.rowStart = rowStart;
+        this.rowCount = rowCount;
+        this.outStride = outStride;
+        this.outOffset = outOffset;
+        try {
+            if (batched) {
+                pool.parallelFor((rowCount + FloatGemm.ROWS - 1) / FloatGemm.ROWS, panelBody);
+            } else {
+                pool.parallelFor(rowCount, DECODE_GRAIN, decodeBody);
+            }
+        } finally {
+            this.kernel = null;
+            this.data = null;
+            this.x = null;
+            this.out = null;
+        }
+    }
+
+    private void decodeRows(int start, int end) {
+        WeightKernel k = kernel;
+        MemorySegment w = data;
+        ActivationRows in = x;
+        float[] scratch = scratch(pool.workerIndex());
+        int n = in.rows();
+        for (int r = start; r < end; r++) {
+            long offset = (rowStart + r) * rowBytes;
+            for (int t = 0; t < n; t++) {
+                out[t * outStride + outOffset + r] = k.dot(w, offset, in, t, scratch);
+            }
+        }
+    }
+
+    /** The calling thread's kernel scratch. */
+    private float[] scratch(int worker) {
+        float[] s = lanes[worker];
+        if (s == null) {
+            s = new float[WeightKernel.SCRATCH];
+            lanes[worker] = s;
+        }
+        return s;
+    }
+
+    /** Tiles {@code [start, end)} of {@value FloatGemm#ROWS} weight rows each. */
+    private void panelTiles(int start, int end) {
+        WeightKernel k = kernel;
+        MemorySegment w = data;
+        ActivationRows in = x;
+        int n = in.rows();
+        int width = in.width();
+        int stride = k.panelStride(width);
+        int worker = pool.workerIndex();
+        float[] panel = panels[worker];
+        if (panel == null || panel.length < FloatGemm.ROWS * stride) {
+            panel = new float[FloatGemm.ROWS * stride];
+            panels[worker] = panel;
+        }
+        float[] scratch = scratch(worker);
+        float[] sums = tileSums[worker];
+        if (sums == null) {
+            sums = new float[FloatGemm.ROWS * FloatGemm.TOKENS];
+            tileSums[worker] = sums;
+        }
+        for (int tile = start; tile < end; tile++) {
+            int r0 = tile * FloatGemm.ROWS;
+            int rows = Math.min(FloatGemm.ROWS, rowCount - r0);
+            for (int i = 0; i < rows; i++) {
+                k.toPanel(w, (rowStart + r0 + i) * rowBytes, panel, i * stride, width);
+            }
+            for (int t0 = 0; t0 < n; t0 += FloatGemm.TOKENS) {
+                k.panelTile(panel, stride, in, t0, sums, scratch);
+                int tokens = Math.min(FloatGemm.TOKENS, n - t0);
+                for (int i = 0; i < rows; i++) {
+                    for (int t = 0; t < tokens; t++) {
+                        out[(t0 + t) * outStride + outOffset + r0 + i] = sums[i * FloatGemm.TOKENS + t];
+                    }
                 }
             }
-        });
-    }
-
-    static float dotF32(MemorySegment w, long off, float[] x, int xOff, int n) {
-        float s = 0;
-        for (int i = 0; i < n; i++) {
-            s += w.get(F32, off + 4L * i) * x[xOff + i];
         }
-        return s;
-    }
-
-    static float dotF16(MemorySegment w, long off, float[] x, int xOff, int n) {
-        float s = 0;
-        for (int i = 0; i < n; i++) {
-            s += Float.float16ToFloat(w.get(I16, off + 2L * i)) * x[xOff + i];
-        }
-        return s;
-    }
-
-    static float dotBf16(MemorySegment w, long off, float[] x, int xOff, int n) {
-        float s = 0;
-        for (int i = 0; i < n; i++) {
-            s += Float.intBitsToFloat((w.get(I16, off + 2L * i) & 0xFFFF) << 16) * x[xOff + i];
-        }
-        return s;
-    }
-
-    static float dotQ8(MemorySegment w, long off, ActivationRows x, int blockOff, int blocks) {
-        float s = 0;
-        for (int b = 0; b < blocks; b++) {
-            long p = off + 34L * b;
-            float d = Float.float16ToFloat(w.get(I16, p));
-            int xb = (blockOff + b) * 32;
-            int acc = 0;
-            for (int j = 0; j < 32; j++) {
-                acc += w.get(ValueLayout.JAVA_BYTE, p + 2 + j) * x.q8[xb + j];
-            }
-            s += d * x.q8Scale[blockOff + b] * acc;
-        }
-        return s;
-    }
-
-    static float dotQ4(MemorySegment w, long off, ActivationRows x, int blockOff, int blocks) {
-        float s = 0;
-        for (int b = 0; b < blocks; b++) {
-            long p = off + 18L * b;
-            float d = Float.float16ToFloat(w.get(I16, p));
-            int xb = (blockOff + b) * 32;
-            int acc = 0;
-            for (int j = 0; j < 16; j++) {
-                int q = w.get(ValueLayout.JAVA_BYTE, p + 2 + j) & 0xFF;
-                acc += ((q & 0x0F) - 8) * x.q8[xb + j] + ((q >>> 4) - 8) * x.q8[xb + j + 16];
-            }
-            s += d * x.q8Scale[blockOff + b] * acc;
-        }
-        return s;
     }
 }

@@ -17,8 +17,10 @@ public final class WorkerPool implements AutoCloseable {
     }
 
     private static final int SPIN_ITERATIONS = 1 << 14;
+    /** Most ranges per thread in one loop: fine enough to balance, coarse enough that claiming one is cheap. */
+    private static final int CHUNKS_PER_THREAD = 16;
 
-    private final Thread[] workers;
+    private final Worker[] workers;
     private final int threads;
     private volatile RangeBody body;
     private volatile int total;
@@ -32,13 +34,38 @@ public final class WorkerPool implements AutoCloseable {
 
     public WorkerPool(int threads) {
         this.threads = Math.max(1, threads);
-        this.workers = new Thread[this.threads - 1];
+        this.workers = new Worker[this.threads - 1];
         for (int i = 0; i < workers.length; i++) {
-            Thread t = new Thread(this::workerLoop, "gale-worker-" + (i + 1));
+            Worker t = new Worker(this, i + 1);
             t.setDaemon(true);
             workers[i] = t;
             t.start();
         }
+    }
+
+    /** A pool thread, with its index in {@code [1, threads)}. */
+    private static final class Worker extends Thread {
+        final WorkerPool pool;
+        final int index;
+
+        Worker(WorkerPool pool, int index) {
+            super("gale-worker-" + index);
+            this.pool = pool;
+            this.index = index;
+        }
+
+        @Override
+        public void run() {
+            pool.workerLoop();
+        }
+    }
+
+    /**
+     * The index of the calling thread in {@code [0, threads)}: 0 for the thread that runs a parallel loop, 1.. for
+     * the pool's threads. Loop bodies use it to pick per-thread scratch.
+     */
+    public int workerIndex() {
+        return Thread.currentThread() instanceof Worker w && w.pool == this ? w.index : 0;
     }
 
     public int threads() {
@@ -47,13 +74,15 @@ public final class WorkerPool implements AutoCloseable {
 
     /**
      * Runs {@code body} over {@code [0, n)} split into ranges of at least {@code grain} indices, on every thread.
+     * Threads claim ranges one at a time, so a thread that is slowed down (the machine is shared, a core runs
+     * slower) leaves its share to the others; there are up to {@value #CHUNKS_PER_THREAD} ranges per thread.
      * Returns when all ranges are done. Not reentrant: call from one thread at a time.
      */
     public synchronized void parallelFor(int n, int grain, RangeBody body) {
         if (n <= 0) {
             return;
         }
-        int chunks = Math.min(Math.max(1, n / Math.max(1, grain)), threads * 4);
+        int chunks = Math.min(Math.max(1, n / Math.max(1, grain)), threads * CHUNKS_PER_THREAD);
         if (threads == 1 || chunks == 1) {
             body.run(0, n);
             return;
@@ -67,7 +96,7 @@ public final class WorkerPool implements AutoCloseable {
         nextChunk.set((long) gen << 32);
         pending.set((n + size - 1) / size);
         generation = gen;
-        for (Thread w : workers) {
+        for (Worker w : workers) {
             LockSupport.unpark(w);
         }
         work(gen, body, n, size);
@@ -140,7 +169,7 @@ public final class WorkerPool implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
-        for (Thread w : workers) {
+        for (Worker w : workers) {
             LockSupport.unpark(w);
         }
     }

@@ -1,0 +1,149 @@
+package dev.gale.bench;
+
+import dev.gale.model.Model;
+import dev.gale.model.gguf.GgmlType;
+import dev.gale.model.gguf.GgufTensorInfo;
+import dev.gale.runtime.backend.BackendOptions;
+import dev.gale.runtime.backend.Backends;
+import dev.gale.runtime.backend.InferenceEngine;
+import dev.gale.runtime.backend.InferenceSession;
+import dev.gale.runtime.backend.Logits;
+import dev.gale.runtime.cpu.WorkerPool;
+import dev.gale.runtime.load.ModelLoader;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
+
+/**
+ * End-to-end CPU benchmark: for each model, the machine's read bandwidth (measured in the same run, with the same
+ * number of threads), decode speed (one token at a time after a short prompt) and prefill speed (one batch of
+ * prompt tokens), and how close decode comes to the memory-bandwidth bound: weight bytes read per token × tokens
+ * per second ÷ read bandwidth.
+ *
+ * <pre>java --add-modules jdk.incubator.vector -cp bench/target/benchmarks.jar dev.gale.bench.CpuBenchmark
+ *     [--threads N] [--decode N] [--prefill N] [--repeats N] MODEL.gguf...</pre>
+ */
+public final class CpuBenchmark {
+    private CpuBenchmark() {}
+
+    record Options(int threads, int decodeTokens, int prefillTokens, int repeats, List<Path> models) {
+        static Options parse(String[] args) {
+            int threads = Runtime.getRuntime().availableProcessors();
+            int decode = 64;
+            int prefill = 128;
+            int repeats = 3;
+            List<Path> models = new ArrayList<>();
+            for (int i = 0; i < args.length; i++) {
+                switch (args[i]) {
+                    case "--threads" -> threads = Integer.parseInt(args[++i]);
+                    case "--decode" -> decode = Integer.parseInt(args[++i]);
+                    case "--prefill" -> prefill = Integer.parseInt(args[++i]);
+                    case "--repeats" -> repeats = Integer.parseInt(args[++i]);
+                    default -> {
+                        if (args[i].startsWith("--")) {
+                            throw new IllegalArgumentException("unknown option " + args[i]);
+                        }
+                        models.add(Path.of(args[i]));
+                    }
+                }
+            }
+            if (models.isEmpty()) {
+                throw new IllegalArgumentException("usage: CpuBenchmark [--threads N] [--decode N] [--prefill N]"
+                        + " [--repeats N] MODEL.gguf...");
+            }
+            return new Options(threads, decode, prefill, repeats, models);
+        }
+    }
+
+    /** One model's figures. */
+    record Result(String model, String types, double gigabytesPerToken, double decodeTokensPerSecond,
+                  double prefillTokensPerSecond, double bandwidth) {
+        double boundFraction() {
+            return gigabytesPerToken * decodeTokensPerSecond / bandwidth;
+        }
+    }
+
+    public static void main(String[] args) throws Exception {
+        Options o = Options.parse(args);
+        PrintStream out = System.out;
+        out.printf("CPU benchmark: %d threads, decode %d tokens, prefill %d tokens, best of %d; Java %s%n",
+                o.threads(), o.decodeTokens(), o.prefillTokens(), o.repeats(), Runtime.version());
+        List<Result> results = new ArrayList<>();
+        for (Path p : o.models()) {
+            Result r = run(p, o);
+            results.add(r);
+            out.println(format(r));
+        }
+        out.println();
+        out.printf("%-34s %-16s %9s %11s %12s %10s %8s%n", "model", "matrices", "GB/token", "decode t/s",
+                "prefill t/s", "bw GB/s", "of bound");
+        for (Result r : results) {
+            out.printf("%-34s %-16s %9.3f %11.2f %12.2f %10.2f %7.0f%%%n", r.model(), r.types(), r.gigabytesPerToken(),
+                    r.decodeTokensPerSecond(), r.prefillTokensPerSecond(), r.bandwidth(), 100 * r.boundFraction());
+        }
+    }
+
+    private static String format(Result r) {
+        return String.format("%s [%s]: decode %.2f tok/s (%.1f GB/s of weights, %.0f%% of the %.2f GB/s read bandwidth),"
+                        + " prefill %.2f tok/s", r.model(), r.types(), r.decodeTokensPerSecond(),
+                r.gigabytesPerToken() * r.decodeTokensPerSecond(), 100 * r.boundFraction(), r.bandwidth(),
+                r.prefillTokensPerSecond());
+    }
+
+    static Result run(Path path, Options o) throws Exception {
+        int ctx = o.prefillTokens() + o.decodeTokens() + 16;
+        try (Model model = ModelLoader.load(path, false, System.err);
+             InferenceEngine engine = Backends.named("cpu").load(model, new BackendOptions(o.threads(), 0, ctx))) {
+            int vocab = model.config().vocabSize();
+            SplittableRandom rnd = new SplittableRandom(1);
+            int[] prompt = rnd.ints(o.prefillTokens(), 0, vocab).toArray();
+            // warm up the JIT on both paths
+            try (InferenceSession s = engine.newSession(ctx)) {
+                s.forward(prompt, 0, Math.min(32, prompt.length), false);
+                for (int i = 0; i < 8; i++) {
+                    s.decode(i);
+                }
+            }
+            double prefill = 0;
+            double decode = 0;
+            for (int rep = 0; rep < o.repeats(); rep++) {
+                try (InferenceSession s = engine.newSession(ctx)) {
+                    long t0 = System.nanoTime();
+                    float[] logits = s.forward(prompt, false);
+                    long t1 = System.nanoTime();
+                    prefill = Math.max(prefill, prompt.length / ((t1 - t0) / 1e9));
+                    int next = Logits.argmax(logits);
+                    s.truncate(8);
+                    long t2 = System.nanoTime();
+                    for (int i = 0; i < o.decodeTokens(); i++) {
+                        next = s.decodeGreedy(next);
+                    }
+                    long t3 = System.nanoTime();
+                    decode = Math.max(decode, o.decodeTokens() / ((t3 - t2) / 1e9));
+                }
+            }
+            double bandwidth;
+            try (WorkerPool pool = new WorkerPool(o.threads()); MemoryBandwidth probe = new MemoryBandwidth(1L << 30)) {
+                bandwidth = probe.measure(pool, 5);
+            }
+            return new Result(path.getFileName().toString(), matrixTypes(model),
+                    model.weights().bytesPerToken() / 1e9, decode, prefill, bandwidth);
+        }
+    }
+
+    /** The types of the 2-D tensors, most bytes first: "Q8_0", "Q4_K+Q8_0". */
+    private static String matrixTypes(Model model) {
+        Map<GgmlType, Long> bytes = new TreeMap<>();
+        for (GgufTensorInfo t : model.gguf().tensors()) {
+            if (t.rank() >= 2) {
+                bytes.merge(t.type(), t.byteSize(), Long::sum);
+            }
+        }
+        return bytes.entrySet().stream().sorted(Map.Entry.<GgmlType, Long>comparingByValue().reversed())
+                .map(e -> e.getKey().name()).reduce((a, b) -> a + "+" + b).orElse("-");
+    }
+}

@@ -1,0 +1,161 @@
+package dev.gale.model.tensor;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+
+/**
+ * ggml's quantize_row_q4_K_ref for one super-block of 256: for each sub-block of 32 a scale and a min are fitted to
+ * the 4-bit grid by a weighted least-squares search (make_qkx2_quants), both are quantized to 6 bits against the
+ * super-block's d and dmin, and the elements are quantized again with the final scales.
+ */
+final class Q4KQuantizer {
+    // scratch, so that a row of blocks allocates once
+    private final int[] levels = new int[KQuants.QK_K];
+    private final int[] aux = new int[32];
+    private final float[] weights = new float[32];
+    private final float[] mins = new float[8];
+    private final float[] scales = new float[8];
+    private final byte[] packed = new byte[12];
+    private float fittedMin;
+
+    void quantizeBlock(float[] x, int o, MemorySegment dst, long p) {
+        float maxScale = 0;
+        float maxMin = 0;
+        for (int j = 0; j < 8; j++) {
+            float sumX2 = 0;
+            for (int l = 0; l < 32; l++) {
+                sumX2 += x[o + 32 * j + l] * x[o + 32 * j + l];
+            }
+            float avX = (float) Math.sqrt(sumX2 / 32);
+            for (int l = 0; l < 32; l++) {
+                weights[l] = avX + Math.abs(x[o + 32 * j + l]);
+            }
+            scales[j] = fitScaleAndMin(x, o + 32 * j, 32 * j);
+            mins[j] = fittedMin;
+            maxScale = Math.max(maxScale, scales[j]);
+            maxMin = Math.max(maxMin, mins[j]);
+        }
+        float invScale = maxScale > 0 ? 63.f / maxScale : 0.f;
+        float invMin = maxMin > 0 ? 63.f / maxMin : 0.f;
+        Arrays.fill(packed, (byte) 0);
+        for (int j = 0; j < 8; j++) {
+            int ls = Math.min(63, Quantizer.nearestInt(invScale * scales[j]) & 0xFF);
+            int lm = Math.min(63, Quantizer.nearestInt(invMin * mins[j]) & 0xFF);
+            if (j < 4) {
+                packed[j] = (byte) ls;
+                packed[j + 4] = (byte) lm;
+            } else {
+                packed[j + 4] = (byte) ((ls & 0xF) | ((lm & 0xF) << 4));
+                packed[j - 4] |= (byte) ((ls >> 4) << 6);
+                packed[j] |= (byte) ((lm >> 4) << 6);
+            }
+        }
+        short dh = Float16.fromFloat(maxScale / 63.f);
+        short dminh = Float16.fromFloat(maxMin / 63.f);
+        dst.set(Dequantizer.I16, p, dh);
+        dst.set(Dequantizer.I16, p + 2, dminh);
+        MemorySegment.copy(packed, 0, dst, ValueLayout.JAVA_BYTE, p + 4, 12);
+        MemorySegment scaleBytes = MemorySegment.ofArray(packed);
+        for (int j = 0; j < 8; j++) {
+            int sm = KQuants.scaleAndMin(scaleBytes, 0, j);
+            float d = Float.float16ToFloat(dh) * (sm & 0xFF);
+            if (d == 0) {
+                continue;
+            }
+            float dm = Float.float16ToFloat(dminh) * (sm >> 8);
+            for (int ii = 0; ii < 32; ii++) {
+                int l = Quantizer.nearestInt((x[o + 32 * j + ii] + dm) / d);
+                levels[32 * j + ii] = Math.max(0, Math.min(15, l));
+            }
+        }
+        for (int g = 0; g < 4; g++) {
+            for (int l = 0; l < 32; l++) {
+                dst.set(ValueLayout.JAVA_BYTE, p + 16 + 32 * g + l,
+                        (byte) (levels[64 * g + l] | levels[64 * g + 32 + l] << 4));
+            }
+        }
+    }
+
+    /**
+     * make_qkx2_quants(32, 15, x, weights, L, &min, Laux, -1, 0.1, 20, false): returns the scale, stores the
+     * (negated) min in {@link #fittedMin} and the levels in {@code levels[lo ..]}.
+     */
+    private float fitScaleAndMin(float[] x, int o, int lo) {
+        int n = 32;
+        int nmax = 15;
+        float rmin = -1f;
+        float rdelta = 0.1f;
+        int nstep = 20;
+        float min = x[o];
+        float max = x[o];
+        float sumW = weights[0];
+        float sumX = sumW * x[o];
+        for (int i = 1; i < n; i++) {
+            if (x[o + i] < min) {
+                min = x[o + i];
+            }
+            if (x[o + i] > max) {
+                max = x[o + i];
+            }
+            float w = weights[i];
+            sumW += w;
+            sumX += w * x[o + i];
+        }
+        if (min > 0) {
+            min = 0;
+        }
+        if (max == min) {
+            for (int i = 0; i < n; i++) {
+                levels[lo + i] = 0;
+            }
+            fittedMin = -min;
+            return 0.f;
+        }
+        float iscale = nmax / (max - min);
+        float scale = 1 / iscale;
+        float bestError = 0;
+        for (int i = 0; i < n; i++) {
+            int l = Quantizer.nearestInt(iscale * (x[o + i] - min));
+            levels[lo + i] = Math.max(0, Math.min(nmax, l));
+            float diff = scale * levels[lo + i] + min - x[o + i];
+            bestError += weights[i] * (diff * diff);
+        }
+        for (int is = 0; is <= nstep; is++) {
+            iscale = (rmin + rdelta * is + nmax) / (max - min);
+            float sumL = 0;
+            float sumL2 = 0;
+            float sumXL = 0;
+            for (int i = 0; i < n; i++) {
+                int l = Math.max(0, Math.min(nmax, Quantizer.nearestInt(iscale * (x[o + i] - min))));
+                aux[i] = l;
+                float w = weights[i];
+                sumL += w * l;
+                sumL2 += w * l * l;
+                sumXL += w * l * x[o + i];
+            }
+            float det = sumW * sumL2 - sumL * sumL;
+            if (det > 0) {
+                float thisScale = (sumW * sumXL - sumX * sumL) / det;
+                float thisMin = (sumL2 * sumX - sumL * sumXL) / det;
+                if (thisMin > 0) {
+                    thisMin = 0;
+                    thisScale = sumXL / sumL2;
+                }
+                float curError = 0;
+                for (int i = 0; i < n; i++) {
+                    float diff = thisScale * aux[i] + thisMin - x[o + i];
+                    curError += weights[i] * (diff * diff);
+                }
+                if (curError < bestError) {
+                    System.arraycopy(aux, 0, levels, lo, n);
+                    bestError = curError;
+                    scale = thisScale;
+                    min = thisMin;
+                }
+            }
+        }
+        fittedMin = -min;
+        return scale;
+    }
+}

@@ -1,0 +1,69 @@
+package dev.gale.runtime.cli;
+
+import dev.gale.model.convert.ModelQuantizer;
+import dev.gale.model.gguf.GgmlType;
+import dev.gale.model.tensor.Quantizer;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code gale quantize}: requantize an F32 / F16 / BF16 model. */
+@Command(name = "quantize", mixinStandardHelpOptions = true,
+        description = {"Requantize an F32, F16 or BF16 model as llama-quantize does without an importance matrix:"
+                + " matrices take the type, 1-D tensors stay F32."})
+final class QuantizeCommand implements Callable<Integer>, CommonOptions.Holder {
+    @Mixin
+    CommonOptions common;
+
+    @Parameters(index = "0", description = "Input GGUF model.")
+    Path in;
+
+    @Parameters(index = "1", description = "Output GGUF file.")
+    Path out;
+
+    @Option(names = "--type", required = true, description = "Q8_0, Q4_0, Q4_K, F16 or BF16.")
+    String type;
+
+    @Override
+    public CommonOptions common() {
+        return common;
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        GgmlType t = parseType(type);
+        long t0 = System.nanoTime();
+        ModelQuantizer.Summary summary = ModelQuantizer.quantize(in, out, t);
+        System.out.printf("wrote %s: %s in %.1f s (%s)%n", out, InfoCommand.bytes(summary.fileBytes()),
+                (System.nanoTime() - t0) / 1e9, describe(summary.byType()));
+        return 0;
+    }
+
+    /** A type name the quantizer can write, case-insensitively. */
+    static GgmlType parseType(String name) {
+        String known = Arrays.stream(GgmlType.values()).filter(Quantizer::canQuantize).map(Enum::name)
+                .collect(Collectors.joining(", "));
+        try {
+            GgmlType t = GgmlType.valueOf(name.toUpperCase(Locale.ROOT));
+            if (Quantizer.canQuantize(t)) {
+                return t;
+            }
+        } catch (IllegalArgumentException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException("--type " + name + " is not supported (supported: " + known + ")");
+    }
+
+    /** "113 Q8_0, 34 F32". */
+    static String describe(Map<GgmlType, long[]> byType) {
+        return byType.entrySet().stream().map(e -> e.getValue()[0] + " " + e.getKey()).collect(Collectors.joining(", "))
+                + " tensors";
+    }
+}

@@ -1,0 +1,69 @@
+package dev.gale.runtime.cpu;
+
+import static dev.gale.runtime.cpu.Simd.F;
+import static dev.gale.runtime.cpu.Simd.I16;
+
+import dev.gale.model.gguf.GgmlType;
+import dev.gale.model.tensor.Float16;
+import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.FloatVector;
+
+/**
+ * BF16 weights with bf16-rounded activations (ggml's vec-dot type for BF16). tinyBLAS uses a bf16 dot instruction
+ * that rounds inside each pair, so results agree with llama.cpp to rounding.
+ */
+final class Bf16Kernel implements WeightKernel {
+    static final Bf16Kernel INSTANCE = new Bf16Kernel();
+
+    private Bf16Kernel() {}
+
+    @Override
+    public GgmlType type() {
+        return GgmlType.BF16;
+    }
+
+    @Override
+    public void prepare(ActivationRows x, boolean batched) {
+        x.rounded(GgmlType.BF16);
+    }
+
+    /** One 16-lane fused multiply-add chain over the row, then a halving sum. */
+    @Override
+    public float dot(MemorySegment w, long offset, ActivationRows x, int row, float[] lanes) {
+        int n = x.width();
+        float[] a = x.rounded;
+        int xo = row * n;
+        FloatVector acc = FloatVector.zero(F);
+        int vectors = n & ~15;
+        for (int i = 0; i < vectors; i += 16) {
+            acc = Simd.bf16ToFloat(w, offset + 2L * i).fma(FloatVector.fromArray(F, a, xo + i), acc);
+        }
+        acc.intoArray(lanes, 0);
+        float s = Simd.sum16(lanes, 0);
+        for (int i = vectors; i < n; i++) {
+            s += Float16.bf16ToFloat(w.get(I16, offset + 2L * i)) * a[xo + i];
+        }
+        return s;
+    }
+
+    @Override
+    public int panelStride(int n) {
+        return n;
+    }
+
+    @Override
+    public void toPanel(MemorySegment w, long offset, float[] panel, int panelOffset, int n) {
+        int vectors = n & ~15;
+        for (int i = 0; i < vectors; i += 16) {
+            Simd.bf16ToFloat(w, offset + 2L * i).intoArray(panel, panelOffset + i);
+        }
+        for (int i = vectors; i < n; i++) {
+            panel[panelOffset + i] = Float16.bf16ToFloat(w.get(I16, offset + 2L * i));
+        }
+    }
+
+    @Override
+    public void panelTile(float[] panel, int stride, ActivationRows x, int t0, float[] sums, float[] lanes) {
+        FloatGemm.tile(panel, stride, x.rounded, t0 * x.width(), x.width(), x.width(), sums, lanes);
+    }
+}

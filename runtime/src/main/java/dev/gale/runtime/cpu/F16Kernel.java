@@ -1,0 +1,67 @@
+package dev.gale.runtime.cpu;
+
+import static dev.gale.runtime.cpu.Simd.F;
+import static dev.gale.runtime.cpu.Simd.I16;
+
+import dev.gale.model.gguf.GgmlType;
+import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.FloatVector;
+
+/**
+ * F16 weights with fp16-rounded activations (ggml's vec-dot type for F16), added in tinyBLAS's order.
+ */
+final class F16Kernel implements WeightKernel {
+    static final F16Kernel INSTANCE = new F16Kernel();
+
+    private F16Kernel() {}
+
+    @Override
+    public GgmlType type() {
+        return GgmlType.F16;
+    }
+
+    @Override
+    public void prepare(ActivationRows x, boolean batched) {
+        x.rounded(GgmlType.F16);
+    }
+
+    /** One 16-lane fused multiply-add chain over the row, then a halving sum. */
+    @Override
+    public float dot(MemorySegment w, long offset, ActivationRows x, int row, float[] lanes) {
+        int n = x.width();
+        float[] a = x.rounded;
+        int xo = row * n;
+        FloatVector acc = FloatVector.zero(F);
+        int vectors = n & ~15;
+        for (int i = 0; i < vectors; i += 16) {
+            acc = Simd.halfToFloat(w, offset + 2L * i).fma(FloatVector.fromArray(F, a, xo + i), acc);
+        }
+        acc.intoArray(lanes, 0);
+        float s = Simd.sum16(lanes, 0);
+        for (int i = vectors; i < n; i++) {
+            s += Float.float16ToFloat(w.get(I16, offset + 2L * i)) * a[xo + i];
+        }
+        return s;
+    }
+
+    @Override
+    public int panelStride(int n) {
+        return n;
+    }
+
+    @Override
+    public void toPanel(MemorySegment w, long offset, float[] panel, int panelOffset, int n) {
+        int vectors = n & ~15;
+        for (int i = 0; i < vectors; i += 16) {
+            Simd.halfToFloat(w, offset + 2L * i).intoArray(panel, panelOffset + i);
+        }
+        for (int i = vectors; i < n; i++) {
+            panel[panelOffset + i] = Float.float16ToFloat(w.get(I16, offset + 2L * i));
+        }
+    }
+
+    @Override
+    public void panelTile(float[] panel, int stride, ActivationRows x, int t0, float[] sums, float[] lanes) {
+        FloatGemm.tile(panel, stride, x.rounded, t0 * x.width(), x.width(), x.width(), sums, lanes);
+    }
+}

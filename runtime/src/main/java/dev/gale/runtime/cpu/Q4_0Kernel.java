@@ -1,0 +1,94 @@
+package dev.gale.runtime.cpu;
+
+import static dev.gale.runtime.cpu.Simd.F;
+import static dev.gale.runtime.cpu.Simd.I16;
+import static dev.gale.runtime.cpu.Simd.LE;
+
+import dev.gale.model.gguf.GgmlType;
+import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * Q4_0 weights (blocks of 32: fp16 scale, 16 bytes whose low nibbles are elements 0..15 and high nibbles 16..31,
+ * each stored +8) with Q8_0 activations, in ggml's arithmetic (as {@link Q8_0Kernel}).
+ */
+final class Q4_0Kernel implements WeightKernel {
+    static final Q4_0Kernel INSTANCE = new Q4_0Kernel();
+    static final int BLOCK = 32;
+    static final int BLOCK_BYTES = 18;
+    /** Picks the 16 low nibbles (lanes 0..15 of the first vector) then the 16 high ones (of the second). */
+    private static final ShortVector NIBBLE_ORDER = nibbleOrder();
+
+    private Q4_0Kernel() {}
+
+    private static ShortVector nibbleOrder() {
+        short[] idx = new short[32];
+        for (int i = 0; i < 16; i++) {
+            idx[i] = (short) i;
+            idx[16 + i] = (short) (32 + i);
+        }
+        return ShortVector.fromArray(Simd.S, idx, 0);
+    }
+
+    @Override
+    public GgmlType type() {
+        return GgmlType.Q4_0;
+    }
+
+    @Override
+    public void prepare(ActivationRows x, boolean batched) {
+        if (batched) {
+            x.prepareQ8_0Lanes();
+        } else {
+            x.prepareQ8_0();
+        }
+    }
+
+    @Override
+    public float dot(MemorySegment w, long offset, ActivationRows x, int row, float[] lanes) {
+        int blocks = x.width() / BLOCK;
+        short[] q = x.q8;
+        float[] scale = x.q8Scale;
+        int xb = row * blocks;
+        FloatVector acc = FloatVector.zero(Simd.F_HALF);
+        for (int b = 0; b < blocks; b++) {
+            long p = offset + (long) BLOCK_BYTES * b;
+            ShortVector bytes = (ShortVector) ByteVector.fromMemorySegment(Simd.B_QUARTER, w, p + 2, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, Simd.S, 0);
+            ShortVector wq = NIBBLE_ORDER.selectFrom(bytes.and((short) 15), bytes.lanewise(VectorOperators.LSHR, 4))
+                    .sub((short) 8);
+            FloatVector sums = Simd.quadSums(wq.mul(ShortVector.fromArray(Simd.S, q, (xb + b) * BLOCK)));
+            float d = Float.float16ToFloat(w.get(I16, p)) * scale[xb + b];
+            acc = FloatVector.broadcast(Simd.F_HALF, d).fma(sums, acc);
+        }
+        acc.intoArray(lanes, 0);
+        return Simd.sum8(lanes, 0);
+    }
+
+    @Override
+    public int panelStride(int n) {
+        return Q0Gemm.panelStride(n);
+    }
+
+    @Override
+    public void toPanel(MemorySegment w, long offset, float[] panel, int panelOffset, int n) {
+        int blocks = n / BLOCK;
+        for (int b = 0; b < blocks; b++) {
+            long p = offset + (long) BLOCK_BYTES * b;
+            IntVector bytes = (IntVector) ByteVector.fromMemorySegment(Simd.B_QUARTER, w, p + 2, LE)
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2I, Simd.I, 0);
+            FloatVector low = (FloatVector) bytes.and(15).sub(8).convert(VectorOperators.I2F, 0);
+            FloatVector high = (FloatVector) bytes.lanewise(VectorOperators.LSHR, 4).sub(8).convert(VectorOperators.I2F, 0);
+            Q0Gemm.putBlock(low, high, Float.float16ToFloat(w.get(I16, p)), panel, panelOffset, blocks, b);
+        }
+    }
+
+    @Override
+    public void panelTile(float[] panel, int stride, ActivationRows x, int t0, float[] sums, float[] lanes) {
+        Q0Gemm.tile(panel, stride, x, t0, sums, lanes);
+    }
+}

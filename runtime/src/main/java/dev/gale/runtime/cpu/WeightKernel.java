@@ -1,0 +1,68 @@
+package dev.gale.runtime.cpu;
+
+import dev.gale.model.gguf.GgmlType;
+import dev.gale.model.tensor.Tensor;
+import dev.gale.model.tensor.UnsupportedTensorTypeException;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The kernels of one weight type, reading the packed rows of a (memory-mapped) tensor in place.
+ * <ul>
+ *   <li>Decode: the dot product of a weight row with one activation row, in the activation form the type reads.</li>
+ *   <li>Batches: {@value FloatGemm#ROWS} weight rows at a time are expanded into a small cache-resident panel
+ *       ({@link #toPanel}), which is then multiplied with {@value FloatGemm#TOKENS} activation rows at a time
+ *       ({@link #panelTile}); each weight byte is read from memory once per batch.</li>
+ * </ul>
+ * A row's result is bit for bit the same on both paths, so it does not depend on the rest of the batch (batched
+ * serving relies on this). For F32, F16, Q8_0 and Q4_0 both paths add in the order of ggml's CPU kernels
+ * (llamafile's tinyBLAS), so that the results agree with llama.cpp's bit for bit where the inputs do.
+ *
+ * <p>Each type has its own loops, even where two types differ in one line: the JIT compiles and profiles a method
+ * once, and a loop shared by two types would be compiled on the profile of whichever ran first. Large kernels call
+ * no helper that takes or returns a vector (such a call, if not inlined, boxes the vector each time).
+ */
+sealed interface WeightKernel
+        permits F32Kernel, F16Kernel, Bf16Kernel, Q8_0Kernel, Q4_0Kernel, SuperBlockKernel, PortableKernel {
+
+    /** Floats of scratch a kernel may use: one 16-lane accumulator per output of a 4 × 4 tile. */
+    int SCRATCH = 256;
+
+    /** The vector kernel for a tensor's type ({@link PortableKernel} is the other choice). */
+    static WeightKernel of(Tensor w) {
+        return switch (w.type()) {
+            case F32 -> F32Kernel.INSTANCE;
+            case F16 -> F16Kernel.INSTANCE;
+            case BF16 -> Bf16Kernel.INSTANCE;
+            case Q8_0 -> Q8_0Kernel.INSTANCE;
+            case Q4_0 -> Q4_0Kernel.INSTANCE;
+            case Q4_K -> Q4_KKernel.INSTANCE;
+            case Q5_K -> Q5_KKernel.INSTANCE;
+            case Q6_K -> Q6_KKernel.INSTANCE;
+            default -> throw new UnsupportedTensorTypeException(w.name(), w.type());
+        };
+    }
+
+    GgmlType type();
+
+    /** Computes the activation form this type reads, for the batched path if {@code batched}. */
+    void prepare(ActivationRows x, boolean batched);
+
+    /**
+     * dot(weight row at byte {@code offset}, activation row {@code row}) over {@code x.width()} elements;
+     * {@code lanes} is scratch of at least {@value #SCRATCH} floats.
+     */
+    float dot(MemorySegment w, long offset, ActivationRows x, int row, float[] lanes);
+
+    /** Floats that one weight row of {@code n} elements takes in a panel. */
+    int panelStride(int n);
+
+    /** Expands the weight row at byte {@code offset} into {@code panel[panelOffset ..]}. */
+    void toPanel(MemorySegment w, long offset, float[] panel, int panelOffset, int n);
+
+    /**
+     * {@code sums[r * TOKENS + t] = dot(panel row r, activation row t0 + t)} for the panel's {@value FloatGemm#ROWS}
+     * rows ({@code stride} floats apart) and {@value FloatGemm#TOKENS} activation rows from {@code t0};
+     * {@code lanes} is scratch of at least {@value #SCRATCH} floats.
+     */
+    void panelTile(float[] panel, int stride, ActivationRows x, int t0, float[] sums, float[] lanes);
+}

@@ -1,0 +1,221 @@
+package dev.gale.runtime.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.gale.model.gguf.GgmlType;
+import dev.gale.model.tensor.Float16;
+import dev.gale.model.tensor.Tensor;
+import dev.gale.model.tensor.UnsupportedTensorTypeException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The vector kernels and the portable ones against a plain reference: the weight row dequantized by the model module's reference
+ * {@link Tensor#dequantizeRow} and the activation in its rounded/quantized form, multiplied and summed in double.
+ */
+class MatMulTest {
+    private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final WorkerPool POOL = new WorkerPool(2);
+
+    @AfterAll
+    static void closePool() {
+        POOL.close();
+    }
+
+    static Stream<Arguments> cases() {
+        Stream.Builder<Arguments> b = Stream.builder();
+        for (GgmlType type : new GgmlType[] {GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0,
+                GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K}) {
+            int[] widths = switch (type.blockSize()) {
+                case 1 -> new int[] {7, 64, 100, 256};
+                case 32 -> new int[] {32, 96, 256, 512};
+                default -> new int[] {256, 768};
+            };
+            for (int width : widths) {
+                for (int tokens : new int[] {1, 2, 5, 8}) {
+                    b.add(Arguments.of(type, width, 13, tokens, false));
+                }
+                b.add(Arguments.of(type, width, 13, 1, true));
+                b.add(Arguments.of(type, width, 13, 5, true));
+            }
+        }
+        return b.build();
+    }
+
+    @ParameterizedTest(name = "{0} width {1} rows {2} tokens {3} portable {4}")
+    @MethodSource("cases")
+    void matchesReference(GgmlType type, int width, int rows, int tokens, boolean portable) {
+        Random rnd = new Random(type.ordinal() * 1000L + width * 10L + tokens);
+        Tensor w = randomTensor(type, width, rows, rnd);
+        ActivationRows x = new ActivationRows(tokens, width);
+        for (int i = 0; i < tokens * width; i++) {
+            x.values()[i] = (float) rnd.nextGaussian() * (i % 7 == 0 ? 3f : 1f);
+        }
+        x.set(tokens);
+        float[] out = new float[tokens * rows + 3];
+        new MatMul(POOL, portable).apply(w, x, out, 0, rows, rows, 3);
+        float[] row = new float[width];
+        for (int r = 0; r < rows; r++) {
+            w.dequantizeRow(r, row, 0);
+            for (int t = 0; t < tokens; t++) {
+                float[] in = activationForm(type, x, t);
+                double ref = 0;
+                double scale = 0;
+                for (int i = 0; i < width; i++) {
+                    ref += (double) row[i] * in[i];
+                    scale += Math.abs((double) row[i] * in[i]);
+                }
+                assertEquals(ref, out[t * rows + 3 + r], 2e-6 * scale + 1e-30,
+                        type + " row " + r + " token " + t);
+            }
+        }
+    }
+
+    /**
+     * A row's result does not depend on the rest of the batch: alone (the decode kernels) it is bit for bit what it
+     * is among others (the panel kernels). Batched serving relies on this.
+     */
+    @ParameterizedTest(name = "{0} portable {1}")
+    @MethodSource("types")
+    void aRowIsTheSameAloneAndInABatch(GgmlType type, boolean portable) {
+        Random rnd = new Random(type.ordinal());
+        int width = type.blockSize() == 256 ? 512 : 96;
+        Tensor w = randomTensor(type, width, 9, rnd);
+        ActivationRows batch = new ActivationRows(7, width);
+        for (int i = 0; i < 7 * width; i++) {
+            batch.values()[i] = (float) rnd.nextGaussian();
+        }
+        batch.set(7);
+        MatMul mm = new MatMul(POOL, portable);
+        float[] together = new float[7 * 9];
+        mm.apply(w, batch, together);
+        ActivationRows one = new ActivationRows(1, width);
+        float[] alone = new float[9];
+        for (int t = 0; t < 7; t++) {
+            System.arraycopy(batch.values(), t * width, one.values(), 0, width);
+            one.set(1);
+            mm.apply(w, one, alone);
+            for (int r = 0; r < 9; r++) {
+                assertEquals(Float.floatToIntBits(alone[r]), Float.floatToIntBits(together[t * 9 + r]),
+                        type + " row " + r + " token " + t + ": " + alone[r] + " vs " + together[t * 9 + r]);
+            }
+        }
+    }
+
+    static Stream<Arguments> types() {
+        return Stream.of(GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K,
+                GgmlType.Q5_K, GgmlType.Q6_K).flatMap(t -> Stream.of(Arguments.of(t, false), Arguments.of(t, true)));
+    }
+
+    @Test
+    void writesOnlyTheRequestedRows() {
+        Random rnd = new Random(7);
+        Tensor w = randomTensor(GgmlType.Q8_0, 64, 10, rnd);
+        ActivationRows x = new ActivationRows(1, 64);
+        for (int i = 0; i < 64; i++) {
+            x.values()[i] = (float) rnd.nextGaussian();
+        }
+        x.set(1);
+        float[] all = new float[10];
+        MatMul mm = new MatMul(POOL);
+        mm.apply(w, x, all);
+        float[] part = new float[4];
+        mm.apply(w, x, part, 3, 4, 4, 0);
+        for (int i = 0; i < 4; i++) {
+            assertEquals(all[3 + i], part[i]);
+        }
+    }
+
+    @Test
+    void rejectsMismatchedShapesAndUnsupportedTypes() {
+        Random rnd = new Random(3);
+        ActivationRows x = new ActivationRows(1, 64);
+        x.set(1);
+        MatMul mm = new MatMul(POOL);
+        Tensor narrow = randomTensor(GgmlType.F32, 32, 4, rnd);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> mm.apply(narrow, x, new float[4]));
+        assertTrue(e.getMessage().contains("row length 32 != input width 64"), e.getMessage());
+        Tensor q41 = new Tensor("blk.0.ffn_up.weight", GgmlType.Q4_1, new long[] {64, 2},
+                Arena.ofAuto().allocate(GgmlType.Q4_1.byteSize(128)));
+        UnsupportedTensorTypeException u = assertThrows(UnsupportedTensorTypeException.class,
+                () -> mm.apply(q41, x, new float[2]));
+        assertTrue(u.getMessage().contains("blk.0.ffn_up.weight") && u.getMessage().contains("Q4_1"), u.getMessage());
+    }
+
+    /** The activation row as the kernels for {@code type} see it. */
+    static float[] activationForm(GgmlType type, ActivationRows x, int t) {
+        int width = x.width();
+        float[] row = new float[width];
+        switch (type) {
+            case F32 -> System.arraycopy(x.values, t * width, row, 0, width);
+            case F16, BF16 -> System.arraycopy(x.rounded(type), t * width, row, 0, width);
+            case Q8_0, Q4_0 -> {
+                x.prepareQ8_0();
+                for (int i = 0; i < width; i++) {
+                    row[i] = x.q8Scale[(t * width + i) / 32] * x.q8[t * width + i];
+                }
+            }
+            default -> {
+                x.prepareQ8_K();
+                System.arraycopy(x.qkValues, t * width, row, 0, width);
+            }
+        }
+        return row;
+    }
+
+    /** A tensor of {@code rows} random rows in {@code type}'s block layout, with realistic scales. */
+    static Tensor randomTensor(GgmlType type, int width, int rows, Random rnd) {
+        long bytes = type.byteSize((long) width * rows);
+        MemorySegment seg = Arena.ofAuto().allocate(bytes + 1, 1).asSlice(1, bytes); // unaligned on purpose
+        int blocks = (int) ((long) width * rows / type.blockSize());
+        switch (type) {
+            case F32 -> {
+                for (int i = 0; i < blocks; i++) {
+                    seg.set(F32, 4L * i, (float) rnd.nextGaussian() * 0.02f);
+                }
+            }
+            case F16 -> {
+                for (int i = 0; i < blocks; i++) {
+                    // include fp16 subnormals
+                    float v = (float) rnd.nextGaussian() * (i % 5 == 0 ? 1e-5f : 0.02f);
+                    seg.set(I16, 2L * i, Float16.fromFloat(v));
+                }
+            }
+            case BF16 -> {
+                for (int i = 0; i < blocks; i++) {
+                    seg.set(I16, 2L * i, Float16.floatToBf16((float) rnd.nextGaussian() * 0.02f));
+                }
+            }
+            default -> {
+                byte[] raw = new byte[(int) bytes];
+                rnd.nextBytes(raw);
+                MemorySegment.copy(raw, 0, seg, ValueLayout.JAVA_BYTE, 0, raw.length);
+                for (int i = 0; i < blocks; i++) {
+                    long p = (long) i * type.blockBytes();
+                    switch (type) {
+                        case Q8_0, Q4_0 -> seg.set(I16, p, Float16.fromFloat(0.001f + rnd.nextFloat() * 0.01f));
+                        case Q4_K, Q5_K -> {
+                            seg.set(I16, p, Float16.fromFloat(0.001f + rnd.nextFloat() * 0.001f));
+                            seg.set(I16, p + 2, Float16.fromFloat(0.001f + rnd.nextFloat() * 0.001f));
+                        }
+                        case Q6_K -> seg.set(I16, p + 208, Float16.fromFloat(0.0001f + rnd.nextFloat() * 0.0001f));
+                        default -> throw new IllegalArgumentException(type.toString());
+                    }
+                }
+            }
+        }
+        return new Tensor("w", type, new long[] {width, rows}, seg);
+    }
+}
