@@ -1,5 +1,7 @@
 package dev.gale.runtime.cli;
 
+import dev.gale.model.convert.ModelShape;
+import dev.gale.model.gguf.GgmlType;
 import dev.gale.runtime.backend.BackendProvider;
 import dev.gale.runtime.backend.Backends;
 import dev.gale.runtime.bench.BenchComparison;
@@ -11,6 +13,7 @@ import dev.gale.runtime.bench.BenchRunner;
 import dev.gale.runtime.bench.BenchSettings;
 import dev.gale.runtime.bench.BenchTarget;
 import dev.gale.runtime.bench.HostMemory;
+import dev.gale.runtime.bench.SyntheticModels;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
@@ -39,6 +42,21 @@ final class BenchCommand implements Callable<Integer>, CommonOptions.Holder {
 
     @Option(names = {"-m", "--model"}, paramLabel = "FILE", description = "GGUF model file to measure (repeatable).")
     List<Path> models = new ArrayList<>();
+
+    @Option(names = "--shape", paramLabel = "NAME", split = ",",
+            description = "Also measure a model of this real shape with seeded random weights, written to a temporary "
+                    + "folder and deleted afterwards (repeatable): ${COMPLETION-CANDIDATES}.",
+            completionCandidates = ShapeNames.class)
+    List<String> shapes = new ArrayList<>();
+
+    @Option(names = "--type", paramLabel = "TYPE", split = ",", defaultValue = "Q8_0",
+            description = "Weight types of the --shape models, e.g. Q8_0,Q4_0,Q4_K (default: ${DEFAULT-VALUE}).")
+    List<String> types;
+
+    @Option(names = "--vocab", paramLabel = "FILE",
+            description = "GGUF whose tokenizer the --shape models take (a model or vocabulary-only file; padded or "
+                    + "cut to the shape's vocabulary size).")
+    Path vocab;
 
     @Option(names = "--backend", paramLabel = "NAME", split = ",",
             description = "Only these backends (default: every available one, each on all its devices).")
@@ -106,12 +124,18 @@ final class BenchCommand implements Callable<Integer>, CommonOptions.Holder {
         if (match != null) {
             throw new IllegalArgumentException("--match only applies with --compare");
         }
-        if (models.isEmpty()) {
-            throw new IllegalArgumentException("give at least one --model FILE (or --compare A.json B.json)");
+        if (models.isEmpty() && shapes.isEmpty()) {
+            throw new IllegalArgumentException("give at least one --model FILE or --shape NAME (or --compare A.json B.json)");
+        }
+        if (!shapes.isEmpty() && vocab == null) {
+            throw new IllegalArgumentException("--shape needs --vocab FILE: a GGUF whose tokenizer the synthesized "
+                    + "models take (any model or vocabulary-only file)");
         }
         if (pricePerHour != null && !(pricePerHour >= 0)) {
             throw new IllegalArgumentException("--price-per-hour must be >= 0, got " + pricePerHour);
         }
+        List<ModelShape> shapeList = shapes.stream().map(ModelShape::named).toList();
+        List<GgmlType> typeList = types.stream().map(QuantizeCommand::parseType).toList();
         int cores = Runtime.getRuntime().availableProcessors();
         List<Integer> cpuThreads = threads.isEmpty() ? List.of(1, cores).stream().distinct().toList()
                 : threads.stream().distinct().toList();
@@ -132,6 +156,25 @@ final class BenchCommand implements Callable<Integer>, CommonOptions.Holder {
                 : Path.of("bench-results", LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         HostMemory memory = HostMemory.detect();
         BenchReport report;
+        try (SyntheticModels synthetic = new SyntheticModels()) {
+            List<Path> all = new ArrayList<>(models);
+            for (ModelShape shape : shapeList) {
+                for (GgmlType type : typeList) {
+                    System.err.printf("synthesizing %s %s...%n", shape.name(), type);
+                    all.add(synthetic.write(shape, type, vocab, seed));
+                }
+            }
+            report = run(settings, memory, all, targets, skipped);
+        }
+        List<Path> files = BenchFiles.write(report, dir, System.err);
+        System.out.print(BenchMarkdown.render(report));
+        System.err.println("wrote " + files.stream().map(Path::toString).collect(Collectors.joining(", ")));
+        return report.results().isEmpty() ? 1 : 0;
+    }
+
+    /** Runs the benchmark under a progress bar on stderr. */
+    private BenchReport run(BenchSettings settings, HostMemory memory, List<Path> models, List<BenchTarget> targets,
+                            List<String> skipped) {
         try (ProgressBar bar = new ProgressBarBuilder()
                 .setTaskName("Benchmark")
                 .setInitialMax(BenchRunner.steps(settings, models.size(), targets.size()))
@@ -143,11 +186,15 @@ final class BenchCommand implements Callable<Integer>, CommonOptions.Holder {
                 bar.setExtraMessage(step);
                 bar.step();
             });
-            report = runner.run(models, targets, skipped, pricePerHour);
+            return runner.run(models, targets, skipped, pricePerHour);
         }
-        List<Path> files = BenchFiles.write(report, dir, System.err);
-        System.out.print(BenchMarkdown.render(report));
-        System.err.println("wrote " + files.stream().map(Path::toString).collect(Collectors.joining(", ")));
-        return report.results().isEmpty() ? 1 : 0;
+    }
+
+    /** The shape presets, for the help text. */
+    static final class ShapeNames implements Iterable<String> {
+        @Override
+        public java.util.Iterator<String> iterator() {
+            return ModelShape.PRESETS.stream().map(ModelShape::name).iterator();
+        }
     }
 }

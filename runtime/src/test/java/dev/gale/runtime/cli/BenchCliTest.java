@@ -39,6 +39,18 @@ class BenchCliTest {
     }
 
     @Test
+    void benchSynthesizesRealShapes() throws Exception {
+        CliProcess.Result r = CliProcess.run("bench", "--shape", "tiny", "--type", "Q8_0,Q4_0", "--vocab",
+                SharedData.model("stories260K.gguf").toString(), "--backend", "cpu", "--threads", "1",
+                "--prompt-tokens", "8", "--decode-tokens", "4", "--reps", "1", "--warmup", "0",
+                "--out", dir.resolve("synth").toString());
+        assertEquals(0, r.exitCode(), r.stderr());
+        assertTrue(r.stdout().contains("| tiny-Q8_0 | Q8_0 | cpu | "), r.stdout());
+        assertTrue(r.stdout().contains("| tiny-Q4_0 | Q4_0 | cpu | "), r.stdout());
+        assertTrue(r.stderr().contains("synthesizing tiny Q4_0..."), r.stderr());
+    }
+
+    @Test
     void compareTwoResultFiles() throws Exception {
         CliProcess.Result r = CliProcess.run("bench", "--compare", resource("before.json").toString(),
                 resource("after.json").toString());
@@ -56,7 +68,20 @@ class BenchCliTest {
     void badInputIsOneClearLine() throws Exception {
         CliProcess.Result r = CliProcess.run("bench");
         assertEquals(1, r.exitCode());
-        assertEquals("gale: error: give at least one --model FILE (or --compare A.json B.json)", r.stderr().strip());
+        assertEquals("gale: error: give at least one --model FILE or --shape NAME (or --compare A.json B.json)",
+                r.stderr().strip());
+
+        r = CliProcess.run("bench", "--shape", "llama-3.2-1b");
+        assertEquals(1, r.exitCode());
+        assertTrue(r.stderr().startsWith("gale: error: --shape needs --vocab FILE"), r.stderr());
+
+        r = CliProcess.run("bench", "--shape", "llama-9b", "--vocab", "v.gguf");
+        assertEquals(1, r.exitCode());
+        assertTrue(r.stderr().startsWith("gale: error: unknown shape 'llama-9b' (known: llama-3.2-1b"), r.stderr());
+
+        r = CliProcess.run("bench", "--shape", "tiny", "--type", "Q3_K", "--vocab", "v.gguf");
+        assertEquals(1, r.exitCode());
+        assertTrue(r.stderr().startsWith("gale: error: --type Q3_K is not supported (supported: "), r.stderr());
 
         Path notes = Files.writeString(dir.resolve("notes.json"), "[1, 2");
         r = CliProcess.run("bench", "--compare", notes.toString(), resource("after.json").toString());
