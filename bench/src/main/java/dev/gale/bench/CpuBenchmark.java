@@ -25,17 +25,21 @@ import java.util.TreeMap;
  * per second ÷ read bandwidth.
  *
  * <pre>java --add-modules jdk.incubator.vector -cp bench/target/benchmarks.jar dev.gale.bench.CpuBenchmark
- *     [--threads N] [--decode N] [--prefill N] [--repeats N] MODEL.gguf...</pre>
+ *     [--threads N] [--decode N] [--prefill N] [--repeats N] [--no-header] MODEL.gguf...</pre>
+ *
+ * {@code scripts/bench-cpu} runs it once per model, each in a fresh JVM, as a model is run in practice: the JIT
+ * compiles the kernels for the types it sees, and one model's profile should not shape another's code.
  */
 public final class CpuBenchmark {
     private CpuBenchmark() {}
 
-    record Options(int threads, int decodeTokens, int prefillTokens, int repeats, List<Path> models) {
+    record Options(int threads, int decodeTokens, int prefillTokens, int repeats, boolean header, List<Path> models) {
         static Options parse(String[] args) {
             int threads = Runtime.getRuntime().availableProcessors();
             int decode = 64;
             int prefill = 128;
             int repeats = 3;
+            boolean header = true;
             List<Path> models = new ArrayList<>();
             for (int i = 0; i < args.length; i++) {
                 switch (args[i]) {
@@ -43,6 +47,7 @@ public final class CpuBenchmark {
                     case "--decode" -> decode = Integer.parseInt(args[++i]);
                     case "--prefill" -> prefill = Integer.parseInt(args[++i]);
                     case "--repeats" -> repeats = Integer.parseInt(args[++i]);
+                    case "--no-header" -> header = false;
                     default -> {
                         if (args[i].startsWith("--")) {
                             throw new IllegalArgumentException("unknown option " + args[i]);
@@ -53,9 +58,9 @@ public final class CpuBenchmark {
             }
             if (models.isEmpty()) {
                 throw new IllegalArgumentException("usage: CpuBenchmark [--threads N] [--decode N] [--prefill N]"
-                        + " [--repeats N] MODEL.gguf...");
+                        + " [--repeats N] [--no-header] MODEL.gguf...");
             }
-            return new Options(threads, decode, prefill, repeats, models);
+            return new Options(threads, decode, prefill, repeats, header, models);
         }
     }
 
@@ -70,17 +75,18 @@ public final class CpuBenchmark {
     public static void main(String[] args) throws Exception {
         Options o = Options.parse(args);
         PrintStream out = System.out;
-        out.printf("CPU benchmark: %d threads, decode %d tokens, prefill %d tokens, best of %d; Java %s%n",
-                o.threads(), o.decodeTokens(), o.prefillTokens(), o.repeats(), Runtime.version());
+        if (o.header()) {
+            out.printf("CPU benchmark: %d threads, decode %d tokens, prefill %d tokens, best of %d; Java %s%n",
+                    o.threads(), o.decodeTokens(), o.prefillTokens(), o.repeats(), Runtime.version());
+            out.printf("%-34s %-16s %9s %11s %12s %10s %8s%n", "model", "matrices", "GB/token", "decode t/s",
+                    "prefill t/s", "bw GB/s", "of bound");
+        }
         List<Result> results = new ArrayList<>();
         for (Path p : o.models()) {
             Result r = run(p, o);
             results.add(r);
-            out.println(format(r));
+            System.err.println(format(r));
         }
-        out.println();
-        out.printf("%-34s %-16s %9s %11s %12s %10s %8s%n", "model", "matrices", "GB/token", "decode t/s",
-                "prefill t/s", "bw GB/s", "of bound");
         for (Result r : results) {
             out.printf("%-34s %-16s %9.3f %11.2f %12.2f %10.2f %7.0f%%%n", r.model(), r.types(), r.gigabytesPerToken(),
                     r.decodeTokensPerSecond(), r.prefillTokensPerSecond(), r.bandwidth(), 100 * r.boundFraction());

@@ -2,11 +2,15 @@ package dev.gale.runtime.cpu;
 
 import static dev.gale.runtime.cpu.Simd.F;
 import static dev.gale.runtime.cpu.Simd.I16;
+import static dev.gale.runtime.cpu.Simd.LE;
 
 import dev.gale.model.gguf.GgmlType;
 import dev.gale.model.tensor.Float16;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
 
 /**
  * BF16 weights with bf16-rounded activations (ggml's vec-dot type for BF16). tinyBLAS uses a bf16 dot instruction
@@ -36,7 +40,9 @@ final class Bf16Kernel implements WeightKernel {
         FloatVector acc = FloatVector.zero(F);
         int vectors = n & ~15;
         for (int i = 0; i < vectors; i += 16) {
-            acc = Simd.bf16ToFloat(w, offset + 2L * i).fma(FloatVector.fromArray(F, a, xo + i), acc);
+            FloatVector value = ((IntVector) ShortVector.fromMemorySegment(Simd.S_HALF, w, offset + 2L * i, LE)
+                    .convertShape(VectorOperators.S2I, Simd.I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            acc = value.fma(FloatVector.fromArray(F, a, xo + i), acc);
         }
         acc.intoArray(lanes, 0);
         float s = Simd.sum16(lanes, 0);
@@ -55,7 +61,9 @@ final class Bf16Kernel implements WeightKernel {
     public void toPanel(MemorySegment w, long offset, float[] panel, int panelOffset, int n) {
         int vectors = n & ~15;
         for (int i = 0; i < vectors; i += 16) {
-            Simd.bf16ToFloat(w, offset + 2L * i).intoArray(panel, panelOffset + i);
+            FloatVector value = ((IntVector) ShortVector.fromMemorySegment(Simd.S_HALF, w, offset + 2L * i, LE)
+                    .convertShape(VectorOperators.S2I, Simd.I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            value.intoArray(panel, panelOffset + i);
         }
         for (int i = vectors; i < n; i++) {
             panel[panelOffset + i] = Float16.bf16ToFloat(w.get(I16, offset + 2L * i));

@@ -2,10 +2,15 @@ package dev.gale.runtime.cpu;
 
 import static dev.gale.runtime.cpu.Simd.F;
 import static dev.gale.runtime.cpu.Simd.I16;
+import static dev.gale.runtime.cpu.Simd.LE;
 
 import dev.gale.model.gguf.GgmlType;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
 
 /**
  * F16 weights with fp16-rounded activations (ggml's vec-dot type for F16), added in tinyBLAS's order.
@@ -34,7 +39,16 @@ final class F16Kernel implements WeightKernel {
         FloatVector acc = FloatVector.zero(F);
         int vectors = n & ~15;
         for (int i = 0; i < vectors; i += 16) {
-            acc = Simd.halfToFloat(w, offset + 2L * i).fma(FloatVector.fromArray(F, a, xo + i), acc);
+            IntVector h = (IntVector) ShortVector.fromMemorySegment(Simd.S_HALF, w, offset + 2L * i, LE)
+                    .convertShape(VectorOperators.S2I, Simd.I, 0);
+            // fp16 -> f32 exactly: rebias the exponent 15 -> 127; a subnormal is built as 2^-14 (1 + m/1024), then
+            // 2^-14 is taken away (no float arithmetic on subnormal inputs, which takes a slow path)
+            IntVector magnitude = h.and(0x7fff);
+            VectorMask<Integer> subnormal = magnitude.compare(VectorOperators.LT, 0x400);
+            FloatVector value = magnitude.lanewise(VectorOperators.LSHL, 13).add(0x38000000).add(0x00800000, subnormal)
+                    .reinterpretAsFloats().sub(0x1p-14f, subnormal.cast(F))
+                    .reinterpretAsInts().or(h.and(0x80000000)).reinterpretAsFloats();
+            acc = value.fma(FloatVector.fromArray(F, a, xo + i), acc);
         }
         acc.intoArray(lanes, 0);
         float s = Simd.sum16(lanes, 0);
@@ -53,7 +67,16 @@ final class F16Kernel implements WeightKernel {
     public void toPanel(MemorySegment w, long offset, float[] panel, int panelOffset, int n) {
         int vectors = n & ~15;
         for (int i = 0; i < vectors; i += 16) {
-            Simd.halfToFloat(w, offset + 2L * i).intoArray(panel, panelOffset + i);
+            IntVector h = (IntVector) ShortVector.fromMemorySegment(Simd.S_HALF, w, offset + 2L * i, LE)
+                    .convertShape(VectorOperators.S2I, Simd.I, 0);
+            // fp16 -> f32 exactly: rebias the exponent 15 -> 127; a subnormal is built as 2^-14 (1 + m/1024), then
+            // 2^-14 is taken away (no float arithmetic on subnormal inputs, which takes a slow path)
+            IntVector magnitude = h.and(0x7fff);
+            VectorMask<Integer> subnormal = magnitude.compare(VectorOperators.LT, 0x400);
+            FloatVector value = magnitude.lanewise(VectorOperators.LSHL, 13).add(0x38000000).add(0x00800000, subnormal)
+                    .reinterpretAsFloats().sub(0x1p-14f, subnormal.cast(F))
+                    .reinterpretAsInts().or(h.and(0x80000000)).reinterpretAsFloats();
+            value.intoArray(panel, panelOffset + i);
         }
         for (int i = vectors; i < n; i++) {
             panel[panelOffset + i] = Float.float16ToFloat(w.get(I16, offset + 2L * i));

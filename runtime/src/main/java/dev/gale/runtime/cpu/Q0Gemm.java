@@ -18,30 +18,20 @@ final class Q0Gemm {
     static final int BLOCK = 32;
     /** Floats of one block in the panel. */
     static final int PANEL_BLOCK = 64;
-    /** Index vectors into (elements 0..15, elements 16..31) of a block: quant 4i + q in lane i and lane 8 + i. */
-    private static final FloatVector LANE_0 = laneIndexes(0);
-    private static final FloatVector LANE_1 = laneIndexes(1);
-    private static final FloatVector LANE_2 = laneIndexes(2);
-    private static final FloatVector LANE_3 = laneIndexes(3);
+    /**
+     * Index vectors into (elements 0..15, elements 16..31) of a block, for {@code selectFrom}: vector q of a panel
+     * block holds quant 4i + q in lane i and lane 8 + i.
+     */
+    static final FloatVector LANE_0 = laneIndexes(0);
+    static final FloatVector LANE_1 = laneIndexes(1);
+    static final FloatVector LANE_2 = laneIndexes(2);
+    static final FloatVector LANE_3 = laneIndexes(3);
 
     private Q0Gemm() {}
 
     static int panelStride(int n) {
         int blocks = n / BLOCK;
         return blocks * PANEL_BLOCK + blocks;
-    }
-
-    /**
-     * Writes block {@code b} of a panel row: its quants as floats ({@code low}: elements 0..15, {@code high}:
-     * 16..31), rearranged into the panel's lane layout, and its scale.
-     */
-    static void putBlock(FloatVector low, FloatVector high, float scale, float[] panel, int rowOffset, int blocks, int b) {
-        int o = rowOffset + b * PANEL_BLOCK;
-        LANE_0.selectFrom(low, high).intoArray(panel, o);
-        LANE_1.selectFrom(low, high).intoArray(panel, o + 16);
-        LANE_2.selectFrom(low, high).intoArray(panel, o + 32);
-        LANE_3.selectFrom(low, high).intoArray(panel, o + 48);
-        panel[rowOffset + blocks * PANEL_BLOCK + b] = scale;
     }
 
     private static FloatVector laneIndexes(int q) {

@@ -9,6 +9,7 @@ import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 
@@ -61,7 +62,14 @@ final class Q4_0Kernel implements WeightKernel {
                     .convertShape(VectorOperators.ZERO_EXTEND_B2S, Simd.S, 0);
             ShortVector wq = NIBBLE_ORDER.selectFrom(bytes.and((short) 15), bytes.lanewise(VectorOperators.LSHR, 4))
                     .sub((short) 8);
-            FloatVector sums = Simd.quadSums(wq.mul(ShortVector.fromArray(Simd.S, q, (xb + b) * BLOCK)));
+            ShortVector products = wq.mul(ShortVector.fromArray(Simd.S, q, (xb + b) * BLOCK));
+            // sums of each run of 4 adjacent 16-bit products, exactly, in 8 float lanes: the 32-bit lanes of x86's
+            // vpdpbusd (pmaddubsw + pmaddwd), as ggml forms them (see Q8_0Kernel) (pairs into 32 bits, then pairs into 64)
+            IntVector pairs = products.reinterpretAsInts();
+            LongVector quads = pairs.add(pairs.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                    .reinterpretAsLongs();
+            FloatVector sums = (FloatVector) quads.add(quads.lanewise(VectorOperators.LSHL, 32))
+                    .lanewise(VectorOperators.ASHR, 32).convertShape(VectorOperators.L2F, Simd.F_HALF, 0);
             float d = Float.float16ToFloat(w.get(I16, p)) * scale[xb + b];
             acc = FloatVector.broadcast(Simd.F_HALF, d).fma(sums, acc);
         }
@@ -83,7 +91,12 @@ final class Q4_0Kernel implements WeightKernel {
                     .convertShape(VectorOperators.ZERO_EXTEND_B2I, Simd.I, 0);
             FloatVector low = (FloatVector) bytes.and(15).sub(8).convert(VectorOperators.I2F, 0);
             FloatVector high = (FloatVector) bytes.lanewise(VectorOperators.LSHR, 4).sub(8).convert(VectorOperators.I2F, 0);
-            Q0Gemm.putBlock(low, high, Float.float16ToFloat(w.get(I16, p)), panel, panelOffset, blocks, b);
+            int o = panelOffset + b * Q0Gemm.PANEL_BLOCK;
+            Q0Gemm.LANE_0.selectFrom(low, high).intoArray(panel, o);
+            Q0Gemm.LANE_1.selectFrom(low, high).intoArray(panel, o + 16);
+            Q0Gemm.LANE_2.selectFrom(low, high).intoArray(panel, o + 32);
+            Q0Gemm.LANE_3.selectFrom(low, high).intoArray(panel, o + 48);
+            panel[panelOffset + blocks * Q0Gemm.PANEL_BLOCK + b] = Float.float16ToFloat(w.get(I16, p));
         }
     }
 

@@ -8,13 +8,15 @@ import dev.gale.model.gguf.GgmlType;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
  * Q8_0 weights (blocks of 32: fp16 scale, 32 int8 quants) with Q8_0 activations, in ggml's arithmetic: 8 lanes of
  * exact 4-product integer sums per block, times the product of the block scales, accumulated with one fused
- * multiply-add per lane and block ({@link Simd#quadSums}).
+ * multiply-add per lane and block.
  */
 final class Q8_0Kernel implements WeightKernel {
     static final Q8_0Kernel INSTANCE = new Q8_0Kernel();
@@ -48,7 +50,14 @@ final class Q8_0Kernel implements WeightKernel {
             long p = offset + (long) BLOCK_BYTES * b;
             ShortVector wq = (ShortVector) ByteVector.fromMemorySegment(Simd.B_HALF, w, p + 2, LE)
                     .convertShape(VectorOperators.B2S, Simd.S, 0);
-            FloatVector sums = Simd.quadSums(wq.mul(ShortVector.fromArray(Simd.S, q, (xb + b) * BLOCK)));
+            ShortVector products = wq.mul(ShortVector.fromArray(Simd.S, q, (xb + b) * BLOCK));
+            // sums of each run of 4 adjacent 16-bit products, exactly, in 8 float lanes: the 32-bit lanes of x86's
+            // vpdpbusd (pmaddubsw + pmaddwd), as ggml forms them (pairs into 32 bits, then pairs into 64)
+            IntVector pairs = products.reinterpretAsInts();
+            LongVector quads = pairs.add(pairs.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                    .reinterpretAsLongs();
+            FloatVector sums = (FloatVector) quads.add(quads.lanewise(VectorOperators.LSHL, 32))
+                    .lanewise(VectorOperators.ASHR, 32).convertShape(VectorOperators.L2F, Simd.F_HALF, 0);
             float d = Float.float16ToFloat(w.get(I16, p)) * scale[xb + b];
             acc = FloatVector.broadcast(Simd.F_HALF, d).fma(sums, acc);
         }
@@ -70,7 +79,12 @@ final class Q8_0Kernel implements WeightKernel {
                     .convertShape(VectorOperators.B2F, F, 0);
             FloatVector high = (FloatVector) ByteVector.fromMemorySegment(Simd.B_QUARTER, w, p + 18, LE)
                     .convertShape(VectorOperators.B2F, F, 0);
-            Q0Gemm.putBlock(low, high, Float.float16ToFloat(w.get(I16, p)), panel, panelOffset, blocks, b);
+            int o = panelOffset + b * Q0Gemm.PANEL_BLOCK;
+            Q0Gemm.LANE_0.selectFrom(low, high).intoArray(panel, o);
+            Q0Gemm.LANE_1.selectFrom(low, high).intoArray(panel, o + 16);
+            Q0Gemm.LANE_2.selectFrom(low, high).intoArray(panel, o + 32);
+            Q0Gemm.LANE_3.selectFrom(low, high).intoArray(panel, o + 48);
+            panel[panelOffset + blocks * Q0Gemm.PANEL_BLOCK + b] = Float.float16ToFloat(w.get(I16, p));
         }
     }
 

@@ -1,22 +1,22 @@
 package dev.gale.runtime.cpu;
 
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Vector species and the conversions the weight kernels share. The kernels are written for AVX-512: 512-bit
- * vectors (16 float lanes), plus 256-bit ones where ggml's 8-lane order is mirrored. On hardware without 512-bit
- * vectors the Vector API would compute them without intrinsics, far more slowly; {@link MatMul} then uses
+ * Vector species and scalar helpers of the weight kernels. The kernels are written for AVX-512: 512-bit vectors
+ * (16 float lanes), plus 256-bit ones where ggml's 8-lane order is mirrored. On hardware without 512-bit vectors the
+ * Vector API would compute them without intrinsics, far more slowly; {@link MatMul} then uses
  * {@link PortableKernel} instead.
+ *
+ * <p>There are deliberately no helpers here that take or return vectors: a kernel's vector code is written out in
+ * the kernel. Such a helper, once compiled on its own (large, with its vectors as objects), is no longer inlined
+ * into the kernels that call it, and every call then allocates its vectors.
  */
 final class Simd {
     private Simd() {}
@@ -41,32 +41,9 @@ final class Simd {
     static final VectorSpecies<Byte> B_QUARTER = ByteVector.SPECIES_128;
 
     /**
-     * 16 fp16 values at byte {@code offset} as floats, exactly (subnormals included, without the slow path that
-     * float arithmetic on subnormal inputs takes). fp16 infinities and NaNs are not expected in weights.
-     */
-    static FloatVector halfToFloat(MemorySegment seg, long offset) {
-        IntVector h = (IntVector) ShortVector.fromMemorySegment(S_HALF, seg, offset, LE)
-                .convertShape(VectorOperators.S2I, I, 0);
-        IntVector magnitude = h.and(0x7fff);
-        VectorMask<Integer> subnormal = magnitude.compare(VectorOperators.LT, 0x400);
-        // exponent rebias 15 -> 127; a subnormal is built as 2^-14 · (1 + m/1024) and 2^-14 is then taken away
-        IntVector bits = magnitude.lanewise(VectorOperators.LSHL, 13).add(0x38000000).add(0x00800000, subnormal);
-        FloatVector abs = bits.reinterpretAsFloats().sub(0x1p-14f, subnormal.cast(F));
-        return abs.reinterpretAsInts().or(h.and(0x80000000)).reinterpretAsFloats();
-    }
-
-    /** 16 bf16 values at byte {@code offset} as floats. */
-    static FloatVector bf16ToFloat(MemorySegment seg, long offset) {
-        IntVector h = (IntVector) ShortVector.fromMemorySegment(S_HALF, seg, offset, LE)
-                .convertShape(VectorOperators.S2I, I, 0);
-        return h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-    }
-
-    /**
      * The sum of {@code a[o .. o + 16)} added as a halving tree (lanes i and i + 8, then i and i + 4, ...): the order
      * of x86's _mm512_reduce_add_ps, which ggml's tinyBLAS uses, so that equal lanes give bit-equal sums. Kernels
-     * store their accumulator to a scratch array and sum it here: a helper taking a vector could fail to inline
-     * in a large method, and then every call would box its argument.
+     * store their accumulator to a scratch array and sum it here.
      */
     static float sum16(float[] a, int o) {
         float u0 = (a[o] + a[o + 8]) + (a[o + 4] + a[o + 12]);
@@ -79,24 +56,5 @@ final class Simd {
     /** The sum of {@code a[o .. o + 8)} as a halving tree (ggml's hsum of an __m256). */
     static float sum8(float[] a, int o) {
         return ((a[o] + a[o + 4]) + (a[o + 2] + a[o + 6])) + ((a[o + 1] + a[o + 5]) + (a[o + 3] + a[o + 7]));
-    }
-
-    /**
-     * Sums each run of 4 adjacent 16-bit lanes of {@code products} (32 lanes) into 8 float lanes, exactly: the
-     * 32-bit lanes of x86's vpdpbusd / pmaddubsw+pmaddwd, as ggml's Q8_0 dot products form them.
-     */
-    static FloatVector quadSums(ShortVector products) {
-        LongVector v = pairSums(products).reinterpretAsLongs();
-        return (FloatVector) v.add(v.lanewise(VectorOperators.LSHL, 32)).lanewise(VectorOperators.ASHR, 32)
-                .convertShape(VectorOperators.L2F, F_HALF, 0);
-    }
-
-    /**
-     * Adds each pair of adjacent 16-bit lanes of {@code products} into one 32-bit lane (as x86's pmaddwd does after
-     * its multiply). Exact while every pair sum fits in 16 bits.
-     */
-    static IntVector pairSums(ShortVector products) {
-        IntVector v = products.reinterpretAsInts();
-        return v.add(v.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
     }
 }

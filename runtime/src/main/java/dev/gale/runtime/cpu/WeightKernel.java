@@ -18,8 +18,8 @@ import java.lang.foreign.MemorySegment;
  * (llamafile's tinyBLAS), so that the results agree with llama.cpp's bit for bit where the inputs do.
  *
  * <p>Each type has its own loops, even where two types differ in one line: the JIT compiles and profiles a method
- * once, and a loop shared by two types would be compiled on the profile of whichever ran first. Large kernels call
- * no helper that takes or returns a vector (such a call, if not inlined, boxes the vector each time).
+ * once, and a loop shared by two types would be compiled on the profile of whichever ran first. No kernel calls a
+ * helper that takes or returns a vector (see {@link Simd}).
  */
 sealed interface WeightKernel
         permits F32Kernel, F16Kernel, Bf16Kernel, Q8_0Kernel, Q4_0Kernel, SuperBlockKernel, PortableKernel {
