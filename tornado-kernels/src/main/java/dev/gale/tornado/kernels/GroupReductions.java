@@ -6,8 +6,15 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
 /**
  * Reductions across a work-group through local memory (a tree over {@code L} threads, {@code L} a power of two).
- * Every thread of the group must call them (they contain barriers) and every thread gets the result. The scratch
- * array is free again when they return.
+ * Every thread of the group must call them (they contain barriers), at the kernel's top level (not inside a branch
+ * or loop: each allocates its own local array, which OpenCL declares at kernel scope), and every thread gets the
+ * result.
+ *
+ * <p>Each reduction allocates its local array itself rather than taking the kernel's: TornadoVM 5.2 indexes a local
+ * array that is passed into a method as if it were a Java array in the heap (element {@code i} at
+ * {@code 4i + 16}), which on a work-group of 128 runs past a 256-element array (Oclgrind: "Index (256) exceeds
+ * static array size"; NVIDIA: CL_OUT_OF_RESOURCES). A local array must only be indexed in the method that
+ * allocates it.
  */
 public final class GroupReductions {
     /** Work-group size limit of every kernel: the size of the local scratch arrays. */
@@ -15,7 +22,8 @@ public final class GroupReductions {
 
     private GroupReductions() {}
 
-    public static float sum(KernelContext c, float[] scratch, float value) {
+    public static float sum(KernelContext c, float value) {
+        float[] scratch = c.allocateFloatLocalArray(MAX_GROUP);
         int t = c.localIdx;
         scratch[t] = value;
         c.localBarrier();
@@ -25,12 +33,11 @@ public final class GroupReductions {
             }
             c.localBarrier();
         }
-        float result = scratch[0];
-        c.localBarrier();
-        return result;
+        return scratch[0];
     }
 
-    public static float max(KernelContext c, float[] scratch, float value) {
+    public static float max(KernelContext c, float value) {
+        float[] scratch = c.allocateFloatLocalArray(MAX_GROUP);
         int t = c.localIdx;
         scratch[t] = value;
         c.localBarrier();
@@ -40,19 +47,17 @@ public final class GroupReductions {
             }
             c.localBarrier();
         }
-        float result = scratch[0];
-        c.localBarrier();
-        return result;
+        return scratch[0];
     }
 
     /** {@code 1 / sqrt(mean(x²) + eps)} over {@code x[0..n)}: the RMSNorm scale. */
-    public static float rmsScale(KernelContext c, float[] scratch, FloatArray x, int n, float eps) {
+    public static float rmsScale(KernelContext c, FloatArray x, int n, float eps) {
         float ss = 0f;
         for (int j = c.localIdx; j < n; j += c.localGroupSizeX) {
             float v = x.get(j);
             ss += v * v;
         }
-        float total = sum(c, scratch, ss);
+        float total = sum(c, ss);
         return 1f / TornadoMath.sqrt(total / n + eps);
     }
 }

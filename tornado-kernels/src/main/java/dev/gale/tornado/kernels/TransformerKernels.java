@@ -48,10 +48,9 @@ public final class TransformerKernels {
                                       FloatArray q, FloatArray keys, FloatArray values, IntArray state,
                                       FloatArray ropeDivisors, FloatArray pow2, int type, int qDim, int kvDim,
                                       int vDim, int headDim, int ropeDim, int neox, float eps, float thetaScale) {
-        float[] scratch = c.allocateFloatLocalArray(MAX_GROUP);
         int t = c.localIdx;
         int dim = x.getSize();
-        float rms = GroupReductions.rmsScale(c, scratch, x, dim, eps);
+        float rms = GroupReductions.rmsScale(c, x, dim, eps);
 
         int pair = c.groupIdx;
         int segment = 2 * pair < qDim ? 0 : (2 * pair < qDim + kvDim ? 1 : 2);
@@ -63,10 +62,10 @@ public final class TransformerKernels {
         int segmentRow = segment == 0 ? 0 : (segment == 1 ? qDim : qDim + kvDim);
 
         int L = c.localGroupSizeX;
-        float s0 = GroupReductions.sum(c, scratch, PackedWeights.isQuantized(type)
+        float s0 = GroupReductions.sum(c, PackedWeights.isQuantized(type)
                 ? PackedWeights.quantizedPartial(type, w, segmentRow + local0, dim, xw, t, L, pow2)
                 : PackedWeights.floatPartial(type, w, segmentRow + local0, dim, xw, t, L, pow2));
-        float s1 = GroupReductions.sum(c, scratch, PackedWeights.isQuantized(type)
+        float s1 = GroupReductions.sum(c, PackedWeights.isQuantized(type)
                 ? PackedWeights.quantizedPartial(type, w, segmentRow + local1, dim, xw, t, L, pow2)
                 : PackedWeights.floatPartial(type, w, segmentRow + local1, dim, xw, t, L, pow2));
 
@@ -103,30 +102,36 @@ public final class TransformerKernels {
     public static void headNormRope(KernelContext c, FloatArray q, FloatArray keys, IntArray state, FloatArray qNorm,
                                     FloatArray kNorm, FloatArray ropeDivisors, int heads, int headDim, int ropeDim,
                                     int neox, int kvDim, float eps, float thetaScale) {
-        float[] scratch = c.allocateFloatLocalArray(MAX_GROUP);
         int h = c.groupIdx;
         int position = state.get(1);
-        // (TornadoVM cannot select between two arrays, so each case names its own)
-        if (h < heads) {
-            normRopeHead(c, scratch, q, h * headDim, qNorm, ropeDivisors, position, headDim, ropeDim, neox, eps,
-                    thetaScale);
+        boolean isQ = h < heads;
+        int base = isQ ? h * headDim : position * kvDim + (h - heads) * headDim;
+        // (TornadoVM cannot select between two arrays, so each case names its own; the reduction, which has
+        // barriers and a local array, stays outside the branches)
+        float ss = isQ ? sumOfSquares(c, q, base, headDim) : sumOfSquares(c, keys, base, headDim);
+        float rms = 1f / TornadoMath.sqrt(GroupReductions.sum(c, ss) / headDim + eps);
+        if (isQ) {
+            normRopeHead(c, q, base, rms, qNorm, ropeDivisors, position, headDim, ropeDim, neox, thetaScale);
         } else {
-            normRopeHead(c, scratch, keys, position * kvDim + (h - heads) * headDim, kNorm, ropeDivisors, position,
-                    headDim, ropeDim, neox, eps, thetaScale);
+            normRopeHead(c, keys, base, rms, kNorm, ropeDivisors, position, headDim, ropeDim, neox, thetaScale);
         }
     }
 
-    private static void normRopeHead(KernelContext c, float[] scratch, FloatArray v, int base, FloatArray weight,
-                                     FloatArray ropeDivisors, int position, int headDim, int ropeDim, int neox,
-                                     float eps, float thetaScale) {
-        int t = c.localIdx;
+    /** This thread's share of {@code Σ v[base + d]²} over one head. */
+    private static float sumOfSquares(KernelContext c, FloatArray v, int base, int headDim) {
         float ss = 0f;
-        for (int d = t; d < headDim; d += c.localGroupSizeX) {
+        for (int d = c.localIdx; d < headDim; d += c.localGroupSizeX) {
             float e = v.get(base + d);
             ss += e * e;
         }
-        float rms = 1f / TornadoMath.sqrt(GroupReductions.sum(c, scratch, ss) / headDim + eps);
-        for (int k = t; k < headDim / 2; k += c.localGroupSizeX) {
+        return ss;
+    }
+
+    /** Scales one head by {@code rms} and its norm weight, then rotates it; each thread takes RoPE pairs. */
+    private static void normRopeHead(KernelContext c, FloatArray v, int base, float rms, FloatArray weight,
+                                     FloatArray ropeDivisors, int position, int headDim, int ropeDim, int neox,
+                                     float thetaScale) {
+        for (int k = c.localIdx; k < headDim / 2; k += c.localGroupSizeX) {
             int i0 = ropeFirst(k, ropeDim, neox);
             int i1 = ropeSecond(k, ropeDim, neox);
             float v0 = (v.get(base + i0) * rms) * weight.get(i0);
@@ -175,7 +180,8 @@ public final class TransformerKernels {
     public static void attention(KernelContext c, FloatArray q, FloatArray keys, FloatArray values, FloatArray scores,
                                  FloatArray out, IntArray state, int headDim, int valueDim, int kvDim, int vDim,
                                  int group, int capacity, float scale, float softcap, int window) {
-        float[] scratch = c.allocateFloatLocalArray(MAX_GROUP);
+        // the partial value sums; indexed only here (see GroupReductions)
+        float[] partials = c.allocateFloatLocalArray(MAX_GROUP);
         int h = c.groupIdx;
         int t = c.localIdx;
         int L = c.localGroupSizeX;
@@ -200,14 +206,14 @@ public final class TransformerKernels {
             scores.set(base + p, s);
             best = TornadoMath.max(best, s);
         }
-        best = GroupReductions.max(c, scratch, best);
+        best = GroupReductions.max(c, best);
         float total = 0f;
         for (int p = first + t; p <= position; p += L) {
             float e = TornadoMath.exp(scores.get(base + p) - best);
             scores.set(base + p, e);
             total += e;
         }
-        total = GroupReductions.sum(c, scratch, total);
+        total = GroupReductions.sum(c, total);
         c.globalBarrier();
 
         int vOffset = kvHead * valueDim;
@@ -222,12 +228,12 @@ public final class TransformerKernels {
                     acc += scores.get(base + p) * values.get(p * vDim + vOffset + d);
                 }
             }
-            scratch[t] = acc;
+            partials[t] = acc;
             c.localBarrier();
             if (t < valueDim) {
                 float sum = 0f;
                 for (int i = 0; i < groups; i++) {
-                    sum += scratch[i * valueDim + t];
+                    sum += partials[i * valueDim + t];
                 }
                 out.set(h * valueDim + t, sum / total);
             }
@@ -248,9 +254,8 @@ public final class TransformerKernels {
      */
     public static void projectAdd(KernelContext c, FloatArray in, ShortArray w, FloatArray x, FloatArray xw,
                                   FloatArray normNext, FloatArray pow2, int type, int cols) {
-        float[] scratch = c.allocateFloatLocalArray(MAX_GROUP);
         int row = c.groupIdx;
-        float s = GroupReductions.sum(c, scratch,
+        float s = GroupReductions.sum(c,
                 PackedWeights.isQuantized(type)
                         ? PackedWeights.quantizedPartial(type, w, row, cols, in, c.localIdx, c.localGroupSizeX, pow2)
                         : PackedWeights.floatPartial(type, w, row, cols, in, c.localIdx, c.localGroupSizeX, pow2));
@@ -264,9 +269,8 @@ public final class TransformerKernels {
     /** {@code out[row] = w[row] · in}. One work-group per row. */
     public static void project(KernelContext c, FloatArray in, ShortArray w, FloatArray out, FloatArray pow2,
                                int type, int cols) {
-        float[] scratch = c.allocateFloatLocalArray(MAX_GROUP);
         int row = c.groupIdx;
-        float s = GroupReductions.sum(c, scratch,
+        float s = GroupReductions.sum(c,
                 PackedWeights.isQuantized(type)
                         ? PackedWeights.quantizedPartial(type, w, row, cols, in, c.localIdx, c.localGroupSizeX, pow2)
                         : PackedWeights.floatPartial(type, w, row, cols, in, c.localIdx, c.localGroupSizeX, pow2));
@@ -278,9 +282,8 @@ public final class TransformerKernels {
     /** {@code x += rmsNorm(delta) · norm} (gemma's post-norms), {@code xw = x ⊙ normNext}. One work-group. */
     public static void normAdd(KernelContext c, FloatArray delta, FloatArray norm, FloatArray x, FloatArray xw,
                                FloatArray normNext, float eps) {
-        float[] scratch = c.allocateFloatLocalArray(MAX_GROUP);
         int n = x.getSize();
-        float rms = GroupReductions.rmsScale(c, scratch, delta, n, eps);
+        float rms = GroupReductions.rmsScale(c, delta, n, eps);
         for (int j = c.localIdx; j < n; j += c.localGroupSizeX) {
             float v = x.get(j) + (delta.get(j) * rms) * norm.get(j);
             x.set(j, v);
@@ -295,16 +298,15 @@ public final class TransformerKernels {
      */
     public static void feedForwardInput(KernelContext c, FloatArray x, FloatArray xw, ShortArray w,
                                         FloatArray hidden, FloatArray pow2, int type, int ffnDim, float eps, int gelu) {
-        float[] scratch = c.allocateFloatLocalArray(MAX_GROUP);
         int t = c.localIdx;
         int L = c.localGroupSizeX;
         int dim = x.getSize();
-        float rms = GroupReductions.rmsScale(c, scratch, x, dim, eps);
+        float rms = GroupReductions.rmsScale(c, x, dim, eps);
         int i = c.groupIdx;
-        float gate = rms * GroupReductions.sum(c, scratch, PackedWeights.isQuantized(type)
+        float gate = rms * GroupReductions.sum(c, PackedWeights.isQuantized(type)
                 ? PackedWeights.quantizedPartial(type, w, i, dim, xw, t, L, pow2)
                 : PackedWeights.floatPartial(type, w, i, dim, xw, t, L, pow2));
-        float up = rms * GroupReductions.sum(c, scratch, PackedWeights.isQuantized(type)
+        float up = rms * GroupReductions.sum(c, PackedWeights.isQuantized(type)
                 ? PackedWeights.quantizedPartial(type, w, ffnDim + i, dim, xw, t, L, pow2)
                 : PackedWeights.floatPartial(type, w, ffnDim + i, dim, xw, t, L, pow2));
         if (t == 0) {
@@ -321,11 +323,10 @@ public final class TransformerKernels {
     /** Final RMSNorm and the output projection, with optional soft-capping. One work-group per vocabulary row. */
     public static void logits(KernelContext c, FloatArray x, FloatArray xw, ShortArray w, FloatArray logits,
                               FloatArray pow2, int type, float eps, float softcap) {
-        float[] scratch = c.allocateFloatLocalArray(MAX_GROUP);
         int dim = x.getSize();
-        float rms = GroupReductions.rmsScale(c, scratch, x, dim, eps);
+        float rms = GroupReductions.rmsScale(c, x, dim, eps);
         int row = c.groupIdx;
-        float s = rms * GroupReductions.sum(c, scratch,
+        float s = rms * GroupReductions.sum(c,
                 PackedWeights.isQuantized(type)
                         ? PackedWeights.quantizedPartial(type, w, row, dim, xw, c.localIdx, c.localGroupSizeX, pow2)
                         : PackedWeights.floatPartial(type, w, row, dim, xw, c.localIdx, c.localGroupSizeX, pow2));
