@@ -106,25 +106,20 @@ public final class TransformerKernels {
         int position = state.get(1);
         boolean isQ = h < heads;
         int base = isQ ? h * headDim : position * kvDim + (h - heads) * headDim;
-        // (TornadoVM cannot select between two arrays, so each case names its own; the reduction, which has
-        // barriers and a local array, stays outside the branches)
-        float ss = isQ ? sumOfSquares(c, q, base, headDim) : sumOfSquares(c, keys, base, headDim);
+        // TornadoVM cannot select between two arrays, so each case names its own. Only values are selected here:
+        // a loop inside each branch whose sum flows out of the branch is miscompiled (the merge takes the other
+        // branch's sum, which Oclgrind reports as uninitialised), and the reduction must stay outside branches.
+        float ss = 0f;
+        for (int d = c.localIdx; d < headDim; d += c.localGroupSizeX) {
+            float e = isQ ? q.get(base + d) : keys.get(base + d);
+            ss += e * e;
+        }
         float rms = 1f / TornadoMath.sqrt(GroupReductions.sum(c, ss) / headDim + eps);
         if (isQ) {
             normRopeHead(c, q, base, rms, qNorm, ropeDivisors, position, headDim, ropeDim, neox, thetaScale);
         } else {
             normRopeHead(c, keys, base, rms, kNorm, ropeDivisors, position, headDim, ropeDim, neox, thetaScale);
         }
-    }
-
-    /** This thread's share of {@code Σ v[base + d]²} over one head. */
-    private static float sumOfSquares(KernelContext c, FloatArray v, int base, int headDim) {
-        float ss = 0f;
-        for (int d = c.localIdx; d < headDim; d += c.localGroupSizeX) {
-            float e = v.get(base + d);
-            ss += e * e;
-        }
-        return ss;
     }
 
     /** Scales one head by {@code rms} and its norm weight, then rotates it; each thread takes RoPE pairs. */
