@@ -17,6 +17,13 @@ public final class TornadoBackendProvider implements BackendProvider {
     private static final String HOW_TO = "install TornadoVM (JDK 25 build), set TORNADO_SDK to it and launch with "
             + "scripts/gale, which adds TornadoVM's JVM options (see README, 'Running on a GPU')";
 
+    /**
+     * TornadoVM refuses to allocate more than this many bytes of buffers per device (4 GB by default, whatever the
+     * device has), reading it once when its runtime starts. Gale checks the device's own memory before it loads a
+     * model ({@code MemoryPlan}), so the cap is lifted unless the user set one.
+     */
+    private static final String DEVICE_MEMORY_CAP = "tornado.device.memory";
+
     private volatile String unavailable;
     private volatile boolean checked;
 
@@ -35,6 +42,9 @@ public final class TornadoBackendProvider implements BackendProvider {
     }
 
     private static String probe() {
+        if (System.getProperty(DEVICE_MEMORY_CAP) == null) {
+            System.setProperty(DEVICE_MEMORY_CAP, "1024GB");
+        }
         try {
             Class.forName("uk.ac.manchester.tornado.api.runtime.TornadoRuntimeProvider");
         } catch (ClassNotFoundException | LinkageError e) {
