@@ -8,6 +8,7 @@ import dev.gale.runtime.backend.Logits;
 import dev.gale.runtime.cpu.CpuBackendProvider;
 import dev.gale.tornado.plan.DecodeStep;
 import dev.gale.tornado.plan.LaunchGeometry;
+import java.io.PrintStream;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
@@ -15,6 +16,7 @@ import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import uk.ac.manchester.tornado.api.GridScheduler;
 import uk.ac.manchester.tornado.api.TaskGraph;
 import uk.ac.manchester.tornado.api.TornadoExecutionPlan;
@@ -43,6 +45,11 @@ import uk.ac.manchester.tornado.api.types.arrays.TornadoNativeArray;
 final class KernelByKernelCheck {
     /** Allowed difference, relative to the largest magnitude in the array (float summation order, fma). */
     private static final double TOLERANCE = 1e-4;
+    /**
+     * Numbers the checks run in this JVM: TornadoVM caches what it compiled by graph and task name, so a second
+     * check (another model) must not reuse the first one's graph names.
+     */
+    private static final AtomicInteger RUNS = new AtomicInteger();
 
     private KernelByKernelCheck() {}
 
@@ -73,50 +80,70 @@ final class KernelByKernelCheck {
                 maxGroup != null && maxGroup.length > 0 ? maxGroup[0] : 1);
         System.out.println("device " + TornadoDevices.name(device) + ", " + geometry);
         try (Model model = Model.open(path)) {
-            int[] tokens = new int[steps];
-            for (int i = 0; i < steps; i++) {
-                tokens[i] = (1 + 97 * i) % model.config().vocabSize();
+            String problem = firstProblem(model, device, geometry, steps, host, System.out);
+            System.out.println(problem == null ? "KERNEL CHECK OK" : problem + "\nKERNEL CHECK FAILED");
+            System.exit(problem == null ? 0 : 1);
+        }
+    }
+
+    /**
+     * Runs {@code steps} decoding steps kernel by kernel on {@code device} (and on the host when {@code host}),
+     * printing progress to {@code out}. Returns the first kernel that failed or differed, or null.
+     */
+    static String firstProblem(Model model, TornadoDevice device, LaunchGeometry geometry, int steps, boolean host,
+                               PrintStream out) throws Exception {
+        int[] tokens = new int[steps];
+        for (int i = 0; i < steps; i++) {
+            tokens[i] = (1 + 97 * i) % model.config().vocabSize();
+        }
+        DecodeStep step = new DecodeStep(model.config(), model.weights(), Math.max(steps, 16), geometry);
+        List<DecodeStep.Launch> launches = step.launches();
+        List<TornadoExecutionPlan> plans = new ArrayList<>();
+        try {
+            int run = RUNS.incrementAndGet();
+            for (int k = 0; k < launches.size(); k++) {
+                plans.add(planOf("check" + run + "k" + k, launches.get(k), device));
             }
-            DecodeStep step = new DecodeStep(model.config(), model.weights(), Math.max(steps, 16), geometry);
-            List<DecodeStep.Launch> launches = step.launches();
-            List<TornadoExecutionPlan> plans = new ArrayList<>();
-            try {
+            for (int position = 0; position < steps; position++) {
+                step.set(tokens[position], position);
                 for (int k = 0; k < launches.size(); k++) {
-                    plans.add(planOf("k" + k, launches.get(k), device));
-                }
-                for (int position = 0; position < steps; position++) {
-                    step.set(tokens[position], position);
-                    for (int k = 0; k < launches.size(); k++) {
-                        DecodeStep.Launch launch = launches.get(k);
-                        String where = String.format("step %d, kernel %d/%d %s (global %d, local %d)", position, k + 1,
-                                launches.size(), launch.name(), launch.global(), launch.local());
-                        List<TornadoNativeArray> arrays = arraysOf(launch);
-                        Map<Object, Object> expected = host ? hostRun(launch, arrays, where) : Map.of();
+                    DecodeStep.Launch launch = launches.get(k);
+                    String where = String.format("step %d, kernel %d/%d %s (global %d, local %d)", position, k + 1,
+                            launches.size(), launch.name(), launch.global(), launch.local());
+                    List<TornadoNativeArray> arrays = arraysOf(launch);
+                    Map<Object, Object> expected = Map.of();
+                    if (host) {
                         try {
-                            plans.get(k).execute();
-                        } catch (RuntimeException e) {
-                            fail(where + " FAILED on the device: " + e, e);
-                        }
-                        for (int a = 0; a < arrays.size(); a++) {
-                            String problem = compare(arrays.get(a), expected.get(arrays.get(a)));
-                            if (problem != null) {
-                                fail(where + " DIFFERS from the host in argument array " + a + " ("
-                                        + arrays.get(a).getClass().getSimpleName() + "[" + arrays.get(a).getSize()
-                                        + "]): " + problem, null);
-                            }
+                            expected = hostRun(launch, arrays);
+                        } catch (Exception e) {
+                            return where + " FAILED on the host (the kernel's own Java code): " + e;
                         }
                     }
-                    System.out.printf("step %d: all %d kernels ran%s%n", position, launches.size(),
-                            host ? " and agree with the host" : "");
+                    try {
+                        plans.get(k).execute();
+                    } catch (RuntimeException e) {
+                        e.printStackTrace(out);
+                        return where + " FAILED on the device: " + e;
+                    }
+                    for (int a = 0; a < arrays.size(); a++) {
+                        String difference = compare(arrays.get(a), expected.get(arrays.get(a)));
+                        if (difference != null) {
+                            return where + " DIFFERS from the host in argument array " + a + " ("
+                                    + arrays.get(a).getClass().getSimpleName() + "[" + arrays.get(a).getSize()
+                                    + "]): " + difference;
+                        }
+                    }
                 }
-                compareWithCpu(model, tokens, step.logits());
-            } finally {
-                for (TornadoExecutionPlan p : plans) {
-                    p.close();
-                }
+                out.printf("step %d: all %d kernels ran%s%n", position, launches.size(),
+                        host ? " and agree with the host" : "");
+            }
+            compareWithCpu(model, tokens, step.logits(), out);
+            return null;
+        } finally {
+            for (TornadoExecutionPlan p : plans) {
+                p.close();
             }
         }
-        System.out.println("KERNEL CHECK OK");
     }
 
     /** A plan of the one kernel: its arrays copied in, the kernel, its arrays copied out, on every execution. */
@@ -144,7 +171,7 @@ final class KernelByKernelCheck {
     }
 
     /** Runs the launch on the host over copies of its float and int arrays; returns original → result. */
-    private static Map<Object, Object> hostRun(DecodeStep.Launch launch, List<TornadoNativeArray> arrays, String where)
+    private static Map<Object, Object> hostRun(DecodeStep.Launch launch, List<TornadoNativeArray> arrays)
             throws Exception {
         Map<Object, Object> copies = new IdentityHashMap<>();
         for (TornadoNativeArray a : arrays) {
@@ -158,11 +185,7 @@ final class KernelByKernelCheck {
                 copies.put(a, c);
             }
         }
-        try {
-            HostWorkGroups.run(launch, copies);
-        } catch (Exception e) {
-            fail(where + " FAILED on the host (the kernel's own Java code): " + e, e);
-        }
+        HostWorkGroups.run(launch, copies);
         return copies;
     }
 
@@ -192,7 +215,7 @@ final class KernelByKernelCheck {
     }
 
     /** The CPU backend's logits for the same tokens against the device's last ones (printed, for scale). */
-    private static void compareWithCpu(Model model, int[] tokens, FloatArray logits) throws Exception {
+    private static void compareWithCpu(Model model, int[] tokens, FloatArray logits, PrintStream out) throws Exception {
         try (InferenceEngine cpu = new CpuBackendProvider().load(model, new BackendOptions(1, 0, Math.max(tokens.length, 16)));
              InferenceSession session = cpu.newSession(Math.max(tokens.length, 16))) {
             float[] expected = session.forward(tokens, false);
@@ -202,17 +225,8 @@ final class KernelByKernelCheck {
             }
             float[] device = new float[expected.length];
             MemorySegment.copy(logits.getSegment(), ValueLayout.JAVA_FLOAT, 0, device, 0, device.length);
-            System.out.printf("last logits against the CPU backend: max |Δ| %.3g, argmax device %d, cpu %d%n", max,
+            out.printf("last logits against the CPU backend: max |Δ| %.3g, argmax device %d, cpu %d%n", max,
                     Logits.argmax(device), Logits.argmax(expected));
         }
-    }
-
-    private static void fail(String message, Throwable cause) {
-        System.out.println(message);
-        if (cause != null) {
-            cause.printStackTrace(System.out);
-        }
-        System.out.println("KERNEL CHECK FAILED");
-        System.exit(1);
     }
 }
