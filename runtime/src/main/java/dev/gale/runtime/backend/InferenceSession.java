@@ -15,7 +15,8 @@ public interface InferenceSession extends AutoCloseable {
      * Runs the model over {@code count} tokens from {@code tokens[offset]} at positions {@code position() ..},
      * appending them to the KV cache.
      *
-     * @param allLogits if true, returns {@code count × vocab} logits (row per token); otherwise only the last row
+     * @param allLogits if true, returns {@code count × vocab} logits (row per token), in a new array; otherwise only
+     *                  the last row, in an array the session may reuse on its next call (copy it to keep it)
      * @throws ContextOverflowException if the tokens do not fit in the context
      */
     float[] forward(int[] tokens, int offset, int count, boolean allLogits);

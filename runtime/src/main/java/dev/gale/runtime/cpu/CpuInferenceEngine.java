@@ -9,12 +9,18 @@ import dev.gale.runtime.backend.BackendOptions;
 import dev.gale.runtime.backend.BatchedSession;
 import dev.gale.runtime.backend.InferenceEngine;
 import dev.gale.runtime.backend.InferenceSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A model on the pure-Java CPU backend. Large weights stay in the memory-mapped file and are read in their packed
  * form; only the small vectors (norm weights, biases, RoPE factors) are copied to float arrays.
  */
 public final class CpuInferenceEngine implements InferenceEngine {
+    private static final Logger LOG = LoggerFactory.getLogger(CpuInferenceEngine.class);
+    /** Whether a new engine warms up its kernels ({@link KernelWarmUp}); {@code -Dgale.cpu.warmup=false} skips it. */
+    private static final boolean WARM_UP = !"false".equals(System.getProperty("gale.cpu.warmup"));
+
     final Model model;
     final ModelConfig config;
     final ModelWeights weights;
@@ -45,6 +51,10 @@ public final class CpuInferenceEngine implements InferenceEngine {
             layers[l] = new Layer(w, floats(w.attnNorm()), floats(w.ffnNorm()), floats(w.postAttnNorm()),
                     floats(w.postFfnNorm()), floats(w.qNorm()), floats(w.kNorm()), floats(w.bq()), floats(w.bk()),
                     floats(w.bv()));
+        }
+        if (WARM_UP) {
+            long ms = KernelWarmUp.run(weights, new MatMul(pool));
+            LOG.debug("kernels warmed up in {} ms", ms);
         }
     }
 

@@ -20,6 +20,8 @@ final class CpuSession implements InferenceSession {
     private final int contextLength;
     private final int[] lastRow = new int[1];
     private final int[] allRows = new int[MAX_BATCH];
+    private final float[] lastLogits;
+    private final int[] oneToken = new int[1];
     private int position;
 
     CpuSession(CpuInferenceEngine engine, int contextLength) {
@@ -27,9 +29,16 @@ final class CpuSession implements InferenceSession {
         this.contextLength = contextLength;
         this.kv = new PagedKvCache(c.layers(), 1, contextLength, c.kvDim(), c.vDim());
         this.pass = new CpuForwardPass(engine, MAX_BATCH);
+        this.lastLogits = new float[c.vocabSize()];
         for (int i = 0; i < MAX_BATCH; i++) {
             allRows[i] = i;
         }
+    }
+
+    @Override
+    public float[] decode(int token) {
+        oneToken[0] = token;
+        return forward(oneToken, 0, 1, false);
     }
 
     @Override
@@ -67,7 +76,8 @@ final class CpuSession implements InferenceSession {
             pass.checkToken(tokens[offset + i]);
         }
         int vocab = c.vocabSize();
-        float[] logits = new float[(allLogits ? count : 1) * vocab];
+        // one row of logits goes to a buffer the session keeps (decode allocates nothing per token)
+        float[] logits = allLogits ? new float[count * vocab] : lastLogits;
         for (int done = 0; done < count; ) {
             int n = Math.min(MAX_BATCH, count - done);
             for (int t = 0; t < n; t++) {

@@ -47,6 +47,8 @@ public final class WorkerPool implements AutoCloseable {
     private static final class Worker extends Thread {
         final WorkerPool pool;
         final int index;
+        /** Set while the thread is parked or about to park: only then does a new loop need to unpark it. */
+        volatile boolean parked;
 
         Worker(WorkerPool pool, int index) {
             super("gale-worker-" + index);
@@ -97,7 +99,11 @@ public final class WorkerPool implements AutoCloseable {
         pending.set((n + size - 1) / size);
         generation = gen;
         for (Worker w : workers) {
-            LockSupport.unpark(w);
+            // a spinning worker sees the new generation by itself (both sides write, then read, a volatile: one
+            // of them sees the other's write)
+            if (w.parked) {
+                LockSupport.unpark(w);
+            }
         }
         work(gen, body, n, size);
         while (pending.get() > 0) {
@@ -145,6 +151,7 @@ public final class WorkerPool implements AutoCloseable {
     }
 
     private void workerLoop() {
+        Worker self = (Worker) Thread.currentThread();
         int seen = 0;
         while (!closed) {
             int spins = 0;
@@ -152,7 +159,11 @@ public final class WorkerPool implements AutoCloseable {
                 if (spins++ < SPIN_ITERATIONS) {
                     Thread.onSpinWait();
                 } else {
-                    LockSupport.parkNanos(this, 1_000_000L);
+                    self.parked = true;
+                    if (generation == seen && !closed) {
+                        LockSupport.parkNanos(this, 1_000_000L);
+                    }
+                    self.parked = false;
                 }
             }
             if (closed) {

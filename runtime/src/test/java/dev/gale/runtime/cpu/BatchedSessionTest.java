@@ -124,11 +124,12 @@ class BatchedSessionTest {
     private static List<float[]> runAlone(InferenceEngine engine, int[] prompt) {
         List<float[]> out = new ArrayList<>();
         try (InferenceSession s = engine.newSession(64)) {
+            // a session may reuse its logits array on the next call: keep copies
             float[] l = s.forward(prompt, false);
-            out.add(l);
+            out.add(l.clone());
             for (int k = 1; k < STEPS; k++) {
                 l = s.decode(Logits.argmax(l));
-                out.add(l);
+                out.add(l.clone());
             }
         }
         return out;

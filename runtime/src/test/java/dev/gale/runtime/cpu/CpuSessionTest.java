@@ -1,0 +1,43 @@
+package dev.gale.runtime.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import com.sun.management.ThreadMXBean;
+import dev.gale.model.Model;
+import dev.gale.runtime.SharedData;
+import dev.gale.runtime.backend.BackendOptions;
+import dev.gale.runtime.backend.InferenceEngine;
+import dev.gale.runtime.backend.InferenceSession;
+import java.lang.management.ManagementFactory;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class CpuSessionTest {
+
+    /**
+     * Once compiled, decoding a token allocates nothing on the thread that drives the session (which also takes
+     * part in every parallel loop): not the logits, not the loop bodies, not the kernels' scratch. Rounds repeat
+     * the same positions until the JIT has compiled the code.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"stories260K.gguf", "tiny/tiny-llama-q8_0.gguf"})
+    void decodeAllocatesNothingOnceCompiled(String file) throws Exception {
+        ThreadMXBean mx = (ThreadMXBean) ManagementFactory.getThreadMXBean();
+        try (Model model = Model.open(SharedData.model(file));
+             InferenceEngine engine = new CpuBackendProvider().load(model, new BackendOptions(2, 0, 64));
+             InferenceSession s = engine.newSession(64)) {
+            int[] prompt = {1, 5, 9, 13};
+            s.forward(prompt, false);
+            long allocated = -1;
+            for (int round = 0; round < 4000 && allocated != 0; round++) {
+                s.truncate(prompt.length);
+                long before = mx.getCurrentThreadAllocatedBytes();
+                for (int i = 0; i < 16; i++) {
+                    s.decode(20 + i);
+                }
+                allocated = mx.getCurrentThreadAllocatedBytes() - before;
+            }
+            assertEquals(0, allocated, file + ": bytes allocated by 16 decoded tokens after warm-up");
+        }
+    }
+}
