@@ -6,6 +6,7 @@ import dev.gale.runtime.backend.BackendProvider;
 import dev.gale.runtime.backend.DeviceInfo;
 import dev.gale.runtime.backend.InferenceEngine;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The TornadoVM backend: GPUs and other OpenCL/PTX devices. This class loads without TornadoVM (only
@@ -18,11 +19,17 @@ public final class TornadoBackendProvider implements BackendProvider {
             + "scripts/gale, which adds TornadoVM's JVM options (see README, 'Running on a GPU')";
 
     /**
-     * TornadoVM refuses to allocate more than this many bytes of buffers per device (4 GB by default, whatever the
-     * device has), reading it once when its runtime starts. Gale checks the device's own memory before it loads a
-     * model ({@code MemoryPlan}), so the cap is lifted unless the user set one.
+     * TornadoVM settings that it reads once, when its runtime starts or builds its first task graph, so they are
+     * set before the backend touches it (unless the user set them):
+     * <ul>
+     *   <li>the bytecode buffer of each graph (4 KiB by default, too small for a whole model's tasks);</li>
+     *   <li>the bytes of buffers it allocates per device at most (4 GB by default, whatever the device has): Gale
+     *       checks the device's own memory before it loads a model ({@code MemoryPlan}), so the cap is lifted.</li>
+     * </ul>
      */
-    private static final String DEVICE_MEMORY_CAP = "tornado.device.memory";
+    private static final Map<String, String> TORNADO_SETTINGS = Map.of(
+            "tornado.tvm.maxbytecodesize", String.valueOf(1 << 20),
+            "tornado.device.memory", "1024GB");
 
     private volatile String unavailable;
     private volatile boolean checked;
@@ -42,9 +49,11 @@ public final class TornadoBackendProvider implements BackendProvider {
     }
 
     private static String probe() {
-        if (System.getProperty(DEVICE_MEMORY_CAP) == null) {
-            System.setProperty(DEVICE_MEMORY_CAP, "1024GB");
-        }
+        TORNADO_SETTINGS.forEach((key, value) -> {
+            if (System.getProperty(key) == null) {
+                System.setProperty(key, value);
+            }
+        });
         try {
             Class.forName("uk.ac.manchester.tornado.api.runtime.TornadoRuntimeProvider");
         } catch (ClassNotFoundException | LinkageError e) {

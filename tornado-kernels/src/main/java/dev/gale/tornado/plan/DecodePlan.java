@@ -27,18 +27,6 @@ import uk.ac.manchester.tornado.api.types.arrays.TornadoNativeArray;
 public final class DecodePlan implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(DecodePlan.class);
     private static final String GRAPH = "decode";
-    /**
-     * TornadoVM sizes each graph's bytecode buffer from this property (4 KiB by default, too small for a whole
-     * model's tasks), reading it once when the first graph is built. Set it unless the user did.
-     */
-    private static final String BYTECODE_BUFFER = "tornado.tvm.maxbytecodesize";
-
-    static {
-        if (System.getProperty(BYTECODE_BUFFER) == null) {
-            System.setProperty(BYTECODE_BUFFER, String.valueOf(1 << 20));
-        }
-    }
-
     private final TornadoExecutionPlan plan;
     private final DecodeStep step;
     private final long deviceBytes;
