@@ -5,6 +5,8 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 
 /**
  * Chooses tokens from logits: penalties, then top-k, top-p, min-p, temperature and a seeded draw (llama.cpp's
@@ -53,6 +55,9 @@ public final class Sampler {
             return Logits.argmax(logits);
         }
         int n = survivors(logits);
+        if (n == logits.length) {
+            return drawFromAll(logits);
+        }
         softmax(logits, n, params.temperature());
         double r = random.nextDouble();
         double cum = 0;
@@ -63,6 +68,41 @@ public final class Sampler {
             }
         }
         return ids[n - 1];
+    }
+
+    /** A draw from the tempered softmax of every token, in id order (the common case: nothing is cut). */
+    private int drawFromAll(float[] logits) {
+        int vocab = logits.length;
+        int vectors = FloatVector.SPECIES_PREFERRED.loopBound(vocab);
+        FloatVector vmax = FloatVector.broadcast(FloatVector.SPECIES_PREFERRED, Float.NEGATIVE_INFINITY);
+        for (int i = 0; i < vectors; i += FloatVector.SPECIES_PREFERRED.length()) {
+            vmax = vmax.max(FloatVector.fromArray(FloatVector.SPECIES_PREFERRED, logits, i));
+        }
+        float max = vmax.reduceLanes(VectorOperators.MAX);
+        for (int i = vectors; i < vocab; i++) {
+            max = Math.max(max, logits[i]);
+        }
+        float invT = 1f / params.temperature();
+        double total = 0;
+        for (int i = 0; i < vectors; i += FloatVector.SPECIES_PREFERRED.length()) {
+            FloatVector e = FloatVector.fromArray(FloatVector.SPECIES_PREFERRED, logits, i).sub(max).mul(invT)
+                    .lanewise(VectorOperators.EXP);
+            e.intoArray(probs, i);
+            total += e.reduceLanes(VectorOperators.ADD);
+        }
+        for (int i = vectors; i < vocab; i++) {
+            probs[i] = (float) Math.exp((logits[i] - max) * invT);
+            total += probs[i];
+        }
+        double r = random.nextDouble() * total;
+        double cum = 0;
+        for (int i = 0; i < vocab; i++) {
+            cum += probs[i];
+            if (r < cum) {
+                return i;
+            }
+        }
+        return Logits.argmax(logits);
     }
 
     /**
