@@ -2,8 +2,6 @@ package dev.gale.runtime.sampling;
 
 import dev.gale.runtime.backend.Logits;
 import java.util.Arrays;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.SplittableRandom;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -19,6 +17,8 @@ public final class Sampler {
     private final SamplingParams params;
     private final SplittableRandom random;
     private final int[] history;
+    /** Scratch: the history sorted, to count each token's occurrences. */
+    private final int[] recent;
     private int historyCount;
     private int historyStart;
     private int[] ids = new int[0];
@@ -30,6 +30,7 @@ public final class Sampler {
         this.random = new SplittableRandom(params.seed());
         int n = params.repeatLastN() < 0 ? 1 << 16 : params.repeatLastN();
         this.history = new int[Math.max(1, n)];
+        this.recent = new int[history.length];
     }
 
     public SamplingParams params() {
@@ -254,13 +255,19 @@ public final class Sampler {
         }
     }
 
+    /** Repetition, frequency and presence penalties on the tokens of the recent history, each counted once. */
     private void applyPenalties(float[] logits) {
-        Map<Integer, Integer> counts = new HashMap<>();
         for (int i = 0; i < historyCount; i++) {
-            counts.merge(history[(historyStart + i) % history.length], 1, Integer::sum);
+            recent[i] = history[(historyStart + i) % history.length];
         }
-        for (Map.Entry<Integer, Integer> e : counts.entrySet()) {
-            int t = e.getKey();
+        Arrays.sort(recent, 0, historyCount);
+        for (int i = 0; i < historyCount; ) {
+            int t = recent[i];
+            int count = 1;
+            while (i + count < historyCount && recent[i + count] == t) {
+                count++;
+            }
+            i += count;
             if (t < 0 || t >= logits.length) {
                 continue;
             }
@@ -268,7 +275,7 @@ public final class Sampler {
             if (params.repetitionPenalty() != 1f) {
                 l = l > 0 ? l / params.repetitionPenalty() : l * params.repetitionPenalty();
             }
-            l -= e.getValue() * params.frequencyPenalty() + params.presencePenalty();
+            l -= count * params.frequencyPenalty() + params.presencePenalty();
             logits[t] = l;
         }
     }

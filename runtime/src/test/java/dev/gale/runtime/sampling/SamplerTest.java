@@ -138,4 +138,19 @@ class SamplerTest {
         assertEquals(Logits.argmax(l), new Sampler(SamplingParams.GREEDY).sample(l.clone()));
         assertEquals(Logits.argmax(l), new Sampler(params(1f, 1, 1f, 0f, 3)).sample(l.clone()));
     }
+
+    @Test
+    void penaltiesCountEachRecentToken() {
+        Sampler s = new Sampler(new SamplingParams(0f, 0, 1f, 0f, 1.5f, 3, 0.2f, 0.1f, 0));
+        for (int t : new int[] {9, 5, 5, 7}) {
+            s.accept(t);
+        }
+        // the last 3 tokens count: 5 twice, 7 once; 9 has left the window
+        float[] l = {0, 0, 0, 0, 0, 3f, 0, -2f, 0, 4f};
+        s.sample(l);
+        assertEquals(3f / 1.5f - 2 * 0.1f - 0.2f, l[5], 1e-6);
+        assertEquals(-2f * 1.5f - 0.1f - 0.2f, l[7], 1e-6);
+        assertEquals(4f, l[9]);
+        assertEquals(0f, l[0]);
+    }
 }
