@@ -2,9 +2,9 @@ package dev.gale.runtime.sampling;
 
 import dev.gale.runtime.backend.Logits;
 import java.util.Arrays;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.SplittableRandom;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 
 /**
  * Chooses tokens from logits: penalties, then top-k, top-p, min-p, temperature and a seeded draw (llama.cpp's
@@ -12,20 +12,25 @@ import java.util.SplittableRandom;
  * tokens that the penalties look at. Candidate buffers are reused between calls.
  */
 public final class Sampler {
+    /** Top-k up to this size is found by insertion into a small sorted array; larger ones by sorting candidates. */
+    private static final int PARTIAL_TOP_K = 256;
     private final SamplingParams params;
     private final SplittableRandom random;
     private final int[] history;
+    /** Scratch: the history sorted, to count each token's occurrences. */
+    private final int[] recent;
     private int historyCount;
     private int historyStart;
     private int[] ids = new int[0];
     private float[] probs = new float[0];
-    private Integer[] order = new Integer[0];
+    private long[] keys = new long[0];
 
     public Sampler(SamplingParams params) {
         this.params = params;
         this.random = new SplittableRandom(params.seed());
         int n = params.repeatLastN() < 0 ? 1 << 16 : params.repeatLastN();
         this.history = new int[Math.max(1, n)];
+        this.recent = new int[history.length];
     }
 
     public SamplingParams params() {
@@ -50,14 +55,83 @@ public final class Sampler {
         if (params.isGreedy()) {
             return Logits.argmax(logits);
         }
-        int vocab = logits.length;
-        int n = candidates(logits);
-        // top-k
-        if (params.topK() > 0 && params.topK() < n) {
-            n = params.topK();
+        int n = survivors(logits);
+        if (n == logits.length) {
+            return drawFromAll(logits);
         }
-        // softmax over the survivors (untempered, as llama.cpp's top-p and min-p see them)
-        softmax(logits, n, 1f);
+        softmax(logits, n, params.temperature());
+        double r = random.nextDouble();
+        double cum = 0;
+        for (int i = 0; i < n; i++) {
+            cum += probs[i];
+            if (r < cum) {
+                return ids[i];
+            }
+        }
+        return ids[n - 1];
+    }
+
+    /** A draw from the tempered softmax of every token, in id order (the common case: nothing is cut). */
+    private int drawFromAll(float[] logits) {
+        int vocab = logits.length;
+        int vectors = FloatVector.SPECIES_PREFERRED.loopBound(vocab);
+        FloatVector vmax = FloatVector.broadcast(FloatVector.SPECIES_PREFERRED, Float.NEGATIVE_INFINITY);
+        for (int i = 0; i < vectors; i += FloatVector.SPECIES_PREFERRED.length()) {
+            vmax = vmax.max(FloatVector.fromArray(FloatVector.SPECIES_PREFERRED, logits, i));
+        }
+        float max = vmax.reduceLanes(VectorOperators.MAX);
+        for (int i = vectors; i < vocab; i++) {
+            max = Math.max(max, logits[i]);
+        }
+        float invT = 1f / params.temperature();
+        double total = 0;
+        for (int i = 0; i < vectors; i += FloatVector.SPECIES_PREFERRED.length()) {
+            FloatVector e = FloatVector.fromArray(FloatVector.SPECIES_PREFERRED, logits, i).sub(max).mul(invT)
+                    .lanewise(VectorOperators.EXP);
+            e.intoArray(probs, i);
+            total += e.reduceLanes(VectorOperators.ADD);
+        }
+        for (int i = vectors; i < vocab; i++) {
+            probs[i] = (float) Math.exp((logits[i] - max) * invT);
+            total += probs[i];
+        }
+        double r = random.nextDouble() * total;
+        double cum = 0;
+        for (int i = 0; i < vocab; i++) {
+            cum += probs[i];
+            if (r < cum) {
+                return i;
+            }
+        }
+        return Logits.argmax(logits);
+    }
+
+    /**
+     * Applies top-k, top-p and min-p: afterwards {@code ids[0 .. n)} are the surviving tokens, sorted by logit
+     * (descending, ties by id) unless nothing is cut, in which case they are all tokens in id order. Returns n.
+     */
+    int survivors(float[] logits) {
+        int vocab = logits.length;
+        if (ids.length < vocab) {
+            ids = new int[vocab];
+            probs = new float[vocab];
+            keys = new long[vocab];
+        }
+        int k = params.topK() > 0 ? Math.min(params.topK(), vocab) : vocab;
+        if (k == vocab && params.topP() >= 1f && params.minP() <= 0f) {
+            for (int t = 0; t < vocab; t++) {
+                ids[t] = t;
+            }
+            return vocab;
+        }
+        int n;
+        if (k < vocab && k <= PARTIAL_TOP_K) {
+            n = topKByInsertion(logits, k);
+            softmax(logits, n, 1f);
+        } else {
+            n = sortedCandidates(logits, k);
+        }
+        // top-p and min-p see the untempered probabilities of the top-k survivors (llama.cpp's order)
         if (params.topP() < 1f) {
             double cum = 0;
             int keep = n;
@@ -78,58 +152,98 @@ public final class Sampler {
             }
             n = keep;
         }
-        softmax(logits, n, params.temperature());
-        double r = random.nextDouble();
-        double cum = 0;
-        for (int i = 0; i < n; i++) {
-            cum += probs[i];
-            if (r < cum) {
-                return ids[i];
-            }
-        }
-        return ids[n - 1] < vocab ? ids[n - 1] : Logits.argmax(logits);
+        return n;
     }
 
-    /** Fills ids with the tokens sorted by logit, descending; returns how many (all, or the top-k prefix). */
-    private int candidates(float[] logits) {
-        int vocab = logits.length;
-        if (ids.length < vocab) {
-            ids = new int[vocab];
-            probs = new float[vocab];
-        }
-        int k = params.topK() > 0 ? Math.min(params.topK(), vocab) : vocab;
-        if (k < vocab && k <= 256) {
-            // partial selection: keep the k best in a small sorted array
-            int count = 0;
-            for (int t = 0; t < vocab; t++) {
-                float v = logits[t];
-                if (count == k && v <= logits[ids[k - 1]]) {
-                    continue;
-                }
-                int pos = count < k ? count++ : k - 1;
-                while (pos > 0 && logits[ids[pos - 1]] < v) {
-                    ids[pos] = ids[pos - 1];
-                    pos--;
-                }
-                ids[pos] = t;
+    /** The k best tokens into ids, sorted, keeping a small sorted array while scanning. */
+    private int topKByInsertion(float[] logits, int k) {
+        int count = 0;
+        for (int t = 0; t < logits.length; t++) {
+            float v = logits[t];
+            if (count == k && v <= logits[ids[k - 1]]) {
+                continue;
             }
-            return k;
-        }
-        if (order.length < vocab) {
-            order = new Integer[vocab];
-        }
-        for (int t = 0; t < vocab; t++) {
-            order[t] = t;
-        }
-        Arrays.sort(order, 0, vocab, (a, b) -> Float.compare(logits[b], logits[a]));
-        for (int t = 0; t < vocab; t++) {
-            ids[t] = order[t];
+            int pos = count < k ? count++ : k - 1;
+            while (pos > 0 && logits[ids[pos - 1]] < v) {
+                ids[pos] = ids[pos - 1];
+                pos--;
+            }
+            ids[pos] = t;
         }
         return k;
     }
 
+    /**
+     * Sorts only the tokens that top-k, top-p and min-p can keep: those within a margin of the largest logit, the
+     * margin doubling until the candidates are known to hold every survivor (at least k of them with top-k; with
+     * top-p, a probability mass of at least top-p; with min-p, every token within ln(min-p) of the largest).
+     * Fills ids (sorted) and probs (untempered: over all tokens, or over the k survivors with top-k).
+     */
+    private int sortedCandidates(float[] logits, int k) {
+        int vocab = logits.length;
+        float max = logits[Logits.argmax(logits)];
+        boolean withTopK = k < vocab;
+        double z = 0;
+        if (!withTopK) {
+            for (float l : logits) {
+                z += Math.exp(l - max);
+            }
+        }
+        double minPDrop = params.minP() > 0f ? -Math.log(params.minP()) : 0;
+        // the candidates' mass is summed in double; a little margin covers the float rounding of probs
+        double wantedMass = params.topP() < 1f ? Math.min(1, params.topP() + 1e-6) : 0;
+        int m;
+        for (double drop = Math.max(8, minPDrop); ; drop *= 2) {
+            float cutoff = (float) (max - drop);
+            m = 0;
+            double mass = 0;
+            for (int t = 0; t < vocab; t++) {
+                float l = logits[t];
+                if (l >= cutoff) {
+                    keys[m++] = sortKey(l, t);
+                    if (!withTopK) {
+                        mass += Math.exp(l - max);
+                    }
+                }
+            }
+            boolean enough = withTopK ? m >= k : mass / z >= wantedMass;
+            if (enough || m == vocab || Double.isInfinite(drop)) {
+                break;
+            }
+        }
+        Arrays.sort(keys, 0, m);
+        int n = Math.min(m, k);
+        for (int i = 0; i < n; i++) {
+            ids[i] = (int) keys[i];
+        }
+        if (withTopK) {
+            softmax(logits, n, 1f);
+        } else {
+            for (int i = 0; i < n; i++) {
+                probs[i] = (float) (Math.exp(logits[ids[i]] - max) / z);
+            }
+        }
+        return n;
+    }
+
+    /** A long that sorts ascending as (logit descending, id ascending). */
+    private static long sortKey(float logit, int id) {
+        int bits = Float.floatToIntBits(logit);
+        int ordered = bits ^ ((bits >> 31) & 0x7fffffff);
+        return ((long) ~ordered << 32) | id;
+    }
+
+    /** Read by tests: the survivors after {@link #survivors}. */
+    int[] ids() {
+        return ids;
+    }
+
+    /** probs[0 .. n) = softmax of the survivors' logits at a temperature (the survivors need not be sorted). */
     private void softmax(float[] logits, int n, float temperature) {
-        float max = logits[ids[0]];
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < n; i++) {
+            max = Math.max(max, logits[ids[i]]);
+        }
         double sum = 0;
         for (int i = 0; i < n; i++) {
             float e = (float) Math.exp((logits[ids[i]] - max) / temperature);
@@ -141,13 +255,19 @@ public final class Sampler {
         }
     }
 
+    /** Repetition, frequency and presence penalties on the tokens of the recent history, each counted once. */
     private void applyPenalties(float[] logits) {
-        Map<Integer, Integer> counts = new HashMap<>();
         for (int i = 0; i < historyCount; i++) {
-            counts.merge(history[(historyStart + i) % history.length], 1, Integer::sum);
+            recent[i] = history[(historyStart + i) % history.length];
         }
-        for (Map.Entry<Integer, Integer> e : counts.entrySet()) {
-            int t = e.getKey();
+        Arrays.sort(recent, 0, historyCount);
+        for (int i = 0; i < historyCount; ) {
+            int t = recent[i];
+            int count = 1;
+            while (i + count < historyCount && recent[i + count] == t) {
+                count++;
+            }
+            i += count;
             if (t < 0 || t >= logits.length) {
                 continue;
             }
@@ -155,7 +275,7 @@ public final class Sampler {
             if (params.repetitionPenalty() != 1f) {
                 l = l > 0 ? l / params.repetitionPenalty() : l * params.repetitionPenalty();
             }
-            l -= e.getValue() * params.frequencyPenalty() + params.presencePenalty();
+            l -= count * params.frequencyPenalty() + params.presencePenalty();
             logits[t] = l;
         }
     }
