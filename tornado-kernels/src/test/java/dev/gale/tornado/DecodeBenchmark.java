@@ -66,22 +66,22 @@ final class DecodeBenchmark {
                     session.decode(next);
                 }
                 long t6 = System.nanoTime();
-                DecodePlan.StepProfile profile = ((TornadoInferenceEngine) engine).plan()
-                        .profileStep(next, session.position());
+                DecodePlan plan = ((TornadoInferenceEngine) engine).plan();
+                DecodePlan.StepProfile profile = plan.profileStep(next, session.position());
 
                 double greedy = tokens / ((t5 - t4) / 1e9);
                 double withLogits = sampled / ((t6 - t5) / 1e9);
                 long bytesPerToken = model.weights().bytesPerToken();
                 TokenWork work = engine.workPerToken().orElseThrow();
-                System.out.printf("bench model=%s device=\"%s\" launches_per_token=%d transfers_per_token=%d "
-                                + "read_s=%.1f load_compile_upload_s=%.1f prefill_tok_s=%.1f decode_tok_s=%.1f "
-                                + "decode_with_logits_tok_s=%.1f ms_per_token=%.2f weight_bytes_per_token=%d "
-                                + "effective_GB_s=%.1f roofline_fraction=%.3f profiled_kernel_ms=%.3f "
-                                + "profiled_step_ms=%.3f kernel_roofline_fraction=%.3f%n",
-                        path.getFileName(), engine.deviceName(), work.kernelLaunches(), work.hostDeviceTransfers(),
-                        (t1 - t0) / 1e9, (t2 - t1) / 1e9, PROMPT / ((t3 - t2) / 1e9), greedy, withLogits,
-                        1000 / greedy, bytesPerToken, bytesPerToken * greedy / 1e9, bytesPerToken * greedy / peak,
-                        profile.kernelNanos() / 1e6, profile.stepNanos() / 1e6,
+                System.out.printf("bench model=%s device=\"%s\" cuda_graph=%b launches_per_token=%d "
+                                + "transfers_per_token=%d read_s=%.1f load_compile_upload_s=%.1f prefill_tok_s=%.1f "
+                                + "decode_tok_s=%.1f decode_with_logits_tok_s=%.1f ms_per_token=%.2f "
+                                + "weight_bytes_per_token=%d effective_GB_s=%.1f roofline_fraction=%.3f "
+                                + "profiled_kernel_ms=%.3f profiled_step_ms=%.3f kernel_roofline_fraction=%.3f%n",
+                        path.getFileName(), engine.deviceName(), plan.usesCudaGraph(), work.kernelLaunches(),
+                        work.hostDeviceTransfers(), (t1 - t0) / 1e9, (t2 - t1) / 1e9, PROMPT / ((t3 - t2) / 1e9),
+                        greedy, withLogits, 1000 / greedy, bytesPerToken, bytesPerToken * greedy / 1e9,
+                        bytesPerToken * greedy / peak, profile.kernelNanos() / 1e6, profile.stepNanos() / 1e6,
                         bytesPerToken / (profile.kernelNanos() / 1e9) / peak);
             }
         }

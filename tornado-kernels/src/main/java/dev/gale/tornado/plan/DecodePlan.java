@@ -22,7 +22,8 @@ import uk.ac.manchester.tornado.api.types.arrays.TornadoNativeArray;
 /**
  * One decoding step of the whole model ({@link DecodeStep}) as a single TornadoVM task graph. The weights go to the device on the first execution and stay
  * there, as do the KV cache and the activations; per step only {@code [token, position]} goes in and the chosen
- * id comes out (the logits too, on request). Kernels are compiled before the first step.
+ * id comes out (the logits too, on request). Kernels are compiled before the first step. On TornadoVM's PTX backend
+ * the step runs as a CUDA graph ({@link CudaGraphs}): captured on the first execution, then one launch per token.
  */
 public final class DecodePlan implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(DecodePlan.class);
@@ -30,6 +31,7 @@ public final class DecodePlan implements AutoCloseable {
     private final TornadoExecutionPlan plan;
     private final DecodeStep step;
     private final long deviceBytes;
+    private final boolean cudaGraph;
 
     public DecodePlan(ModelConfig c, ModelWeights modelWeights, int capacity, TornadoDevice device, LaunchGeometry g) {
         long start = System.nanoTime();
@@ -48,12 +50,19 @@ public final class DecodePlan implements AutoCloseable {
                 .transferToHost(DataTransferMode.UNDER_DEMAND, step.logits);
 
         this.plan = new TornadoExecutionPlan(graph.snapshot());
-        plan.withDevice(device).withGridScheduler(grids).withPreCompilation();
+        plan.withDevice(device).withGridScheduler(grids);
+        this.cudaGraph = CudaGraphs.use(device);
+        if (cudaGraph) {
+            // before the pre-compilation, which builds the graph's bytecode (with or without the capture)
+            plan.withCUDAGraph();
+        }
+        plan.withPreCompilation();
         long compiled = System.nanoTime();
         step(0, 0, null);
-        LOG.info("decode plan: {} kernels compiled in {} ms, weights uploaded in {} ms; per token {} launches, {} transfers",
-                step.launches.size(), (compiled - start) / 1_000_000, (System.nanoTime() - compiled) / 1_000_000,
-                step.launches.size(), stepWork(false).hostDeviceTransfers());
+        LOG.info("decode plan: {} kernels compiled in {} ms, weights uploaded in {} ms; per token {} launches, {} "
+                        + "transfers{}", step.launches.size(), (compiled - start) / 1_000_000,
+                (System.nanoTime() - compiled) / 1_000_000, step.launches.size(),
+                stepWork(false).hostDeviceTransfers(), cudaGraph ? ", as one CUDA graph" : "");
     }
 
     /**
@@ -93,6 +102,11 @@ public final class DecodePlan implements AutoCloseable {
         } finally {
             plan.withoutProfiler();
         }
+    }
+
+    /** True when each step is a launch of the CUDA graph captured on the first step. */
+    public boolean usesCudaGraph() {
+        return cudaGraph;
     }
 
     /** Bytes of every array the plan keeps on the device (weights, KV cache, activations). */
