@@ -17,6 +17,9 @@ public final class TornadoBackendProvider implements BackendProvider {
     public static final String NAME = "tornadovm";
     private static final String HOW_TO = "install TornadoVM (JDK 25 build), set TORNADO_SDK to it and launch with "
             + "scripts/gale, which adds TornadoVM's JVM options (see README, 'Running on a GPU')";
+    private static final String NO_DRIVER = "TornadoVM's PTX backend needs the NVIDIA driver (libcuda.so.1), which is "
+            + "not installed: leave PTX out (scripts/gale does, and TORNADO_BACKENDS=opencl picks the backends) or use "
+            + "an SDK built for OpenCL only";
 
     /**
      * TornadoVM settings that it reads once, when its runtime starts or builds its first task graph, so they are
@@ -61,12 +64,23 @@ public final class TornadoBackendProvider implements BackendProvider {
         }
         try {
             if (TornadoDevices.count() == 0) {
-                return "TornadoVM found no device: install a GPU driver with OpenCL support (or PoCL for CPUs)";
+                return "TornadoVM found no device: install a GPU driver with OpenCL support (NVIDIA's also serves the "
+                        + "PTX backend), or PoCL for CPUs";
             }
             return null;
         } catch (Throwable e) {
-            return "TornadoVM's runtime did not start (" + e + "): " + HOW_TO;
+            return "TornadoVM's runtime did not start (" + e + "): " + (lacksLibcuda(e) ? NO_DRIVER : HOW_TO);
         }
+    }
+
+    /** True when {@code e} or one of its causes is the PTX backend's native library failing to find libcuda. */
+    private static boolean lacksLibcuda(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof UnsatisfiedLinkError && String.valueOf(t.getMessage()).contains("libcuda")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     @Override
