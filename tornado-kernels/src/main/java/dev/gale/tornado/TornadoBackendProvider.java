@@ -58,7 +58,9 @@ public final class TornadoBackendProvider implements BackendProvider {
             }
         });
         try {
-            Class.forName("uk.ac.manchester.tornado.api.runtime.TornadoRuntimeProvider");
+            // not initialized here: its initializer starts the runtime, whose failures are reported below
+            Class.forName("uk.ac.manchester.tornado.api.runtime.TornadoRuntimeProvider", false,
+                    TornadoBackendProvider.class.getClassLoader());
         } catch (ClassNotFoundException | LinkageError e) {
             return "TornadoVM's classes are not on the module path: " + HOW_TO;
         }
@@ -73,10 +75,13 @@ public final class TornadoBackendProvider implements BackendProvider {
         }
     }
 
-    /** True when {@code e} or one of its causes is the PTX backend's native library failing to find libcuda. */
+    /**
+     * True when the PTX backend's native library failed to find libcuda: {@code e} or a cause says so (after the
+     * first failure, the runtime's class reports "Could not initialize", with the first error's text as a cause).
+     */
     private static boolean lacksLibcuda(Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof UnsatisfiedLinkError && String.valueOf(t.getMessage()).contains("libcuda")) {
+            if (String.valueOf(t.getMessage()).contains("libcuda.so")) {
                 return true;
             }
         }
