@@ -2,7 +2,6 @@ package dev.gale.runtime.cpu;
 
 import dev.gale.model.gguf.GgmlType;
 import dev.gale.model.tensor.Tensor;
-import dev.gale.model.weights.LayerWeights;
 import dev.gale.model.weights.ModelWeights;
 import java.util.EnumMap;
 import java.util.Map;
@@ -36,10 +35,10 @@ final class KernelWarmUp {
 
     /** The first matrix of each type, from the first block and the output projection. */
     static Map<GgmlType, Tensor> oneTensorPerType(ModelWeights weights) {
-        LayerWeights l = weights.layers().getFirst();
         Map<GgmlType, Tensor> byType = new EnumMap<>(GgmlType.class);
-        Stream.of(l.wq(), l.wk(), l.wv(), l.wqkv(), l.wo(), l.wGate(), l.wUp(), l.wGateUp(), l.wDown(),
-                        weights.output())
+        Stream<Tensor> blockMatrices = weights.layers().stream().limit(1).flatMap(l -> Stream.of(l.wq(), l.wk(),
+                l.wv(), l.wqkv(), l.wo(), l.wGate(), l.wUp(), l.wGateUp(), l.wDown()));
+        Stream.concat(blockMatrices, Stream.of(weights.output()))
                 .filter(t -> t != null && t.dims().length == 2)
                 .forEach(t -> byType.putIfAbsent(t.type(), t));
         return byType;
