@@ -9,10 +9,7 @@ import dev.gale.runtime.backend.BackendOptions;
 import dev.gale.runtime.backend.InferenceEngine;
 import dev.gale.runtime.backend.InferenceSession;
 import java.lang.management.ManagementFactory;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -27,19 +24,8 @@ class CpuSessionTest {
     @ParameterizedTest
     @ValueSource(strings = {"stories260K.gguf", "tiny/tiny-llama-q8_0.gguf"})
     void decodeAllocatesNothingOnceCompiled(String file) throws Exception {
-        String java = ProcessHandle.current().info().command()
-                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        Process p = new ProcessBuilder(List.of(java, "--add-modules", "jdk.incubator.vector",
-                "--enable-native-access=ALL-UNNAMED", "-XX:+UseParallelGC", "-cp",
-                System.getProperty("java.class.path"), CpuSessionTest.class.getName(),
-                SharedData.model(file).toString())).redirectErrorStream(true).start();
-        p.getOutputStream().close();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!p.waitFor(120, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-        }
-        String last = out.lines().filter(l -> l.startsWith("allocated ")).reduce("", (a, b) -> b);
-        assertEquals("allocated 0", last, file + ": bytes allocated by 16 decoded tokens after warm-up\n" + out);
+        String out = ChildJvm.run(CpuSessionTest.class, SharedData.model(file).toString());
+        assertEquals("0", ChildJvm.last(out, "allocated"), file + ": bytes allocated by 16 decoded tokens after warm-up\n" + out);
     }
 
     /** Decodes the same 16 positions over and over until a round allocates nothing; prints the last count. */

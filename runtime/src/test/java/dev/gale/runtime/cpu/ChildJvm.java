@@ -1,0 +1,38 @@
+package dev.gale.runtime.cpu;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs a test class's {@code main} in a JVM of its own (the test class path, the engine's JVM options) and returns
+ * its output. For measurements that depend on what the JIT makes of the kernels, which depends on everything the
+ * JVM ran before: a test JVM has run many models, a user's JVM runs one.
+ */
+final class ChildJvm {
+    private ChildJvm() {}
+
+    static String run(Class<?> main, String... args) throws Exception {
+        String java = ProcessHandle.current().info().command()
+                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        List<String> cmd = new ArrayList<>(List.of(java, "--add-modules", "jdk.incubator.vector",
+                "--enable-native-access=ALL-UNNAMED", "-XX:+UseParallelGC", "-cp",
+                System.getProperty("java.class.path"), main.getName()));
+        cmd.addAll(List.of(args));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        p.getOutputStream().close();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!p.waitFor(120, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError("child JVM did not finish: " + cmd);
+        }
+        return out;
+    }
+
+    /** The value of the last output line that starts with {@code key + " "}, or "" if none. */
+    static String last(String output, String key) {
+        return output.lines().filter(l -> l.startsWith(key + " ")).reduce("", (a, b) -> b.substring(key.length() + 1));
+    }
+}
