@@ -3,6 +3,7 @@ package dev.gale.runtime.cpu;
 import static dev.gale.runtime.cpu.Simd.F;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorShuffle;
 
 /**
  * The batched path's inner kernel for Q8_0 and Q4_0 weights, with ggml's arithmetic: per block of 32, each of 8
@@ -19,13 +20,14 @@ final class Q0Gemm {
     /** Floats of one block in the panel. */
     static final int PANEL_BLOCK = 64;
     /**
-     * Index vectors into (elements 0..15, elements 16..31) of a block, for {@code selectFrom}: vector q of a panel
-     * block holds quant 4i + q in lane i and lane 8 + i.
+     * Shuffles of (elements 0..15, elements 16..31) of a block, for the two-vector {@code rearrange}: vector q of a
+     * panel block holds quant 4i + q in lane i and lane 8 + i. (Constant shuffles; an index vector would be
+     * converted and range-checked on every use.)
      */
-    static final FloatVector LANE_0 = laneIndexes(0);
-    static final FloatVector LANE_1 = laneIndexes(1);
-    static final FloatVector LANE_2 = laneIndexes(2);
-    static final FloatVector LANE_3 = laneIndexes(3);
+    static final VectorShuffle<Float> LANE_0 = laneShuffle(0);
+    static final VectorShuffle<Float> LANE_1 = laneShuffle(1);
+    static final VectorShuffle<Float> LANE_2 = laneShuffle(2);
+    static final VectorShuffle<Float> LANE_3 = laneShuffle(3);
 
     private Q0Gemm() {}
 
@@ -34,13 +36,14 @@ final class Q0Gemm {
         return blocks * PANEL_BLOCK + blocks;
     }
 
-    private static FloatVector laneIndexes(int q) {
-        float[] idx = new float[16];
+    private static VectorShuffle<Float> laneShuffle(int q) {
+        int[] idx = new int[16];
         for (int i = 0; i < 8; i++) {
             idx[i] = 4 * i + q;
             idx[8 + i] = 4 * i + q;
         }
-        return FloatVector.fromArray(F, idx, 0);
+        // indexes 16..31 select from the second vector of the rearrange
+        return VectorShuffle.fromArray(F, idx, 0);
     }
 
     /**

@@ -92,10 +92,10 @@ final class Q4_0Kernel implements WeightKernel {
             FloatVector low = (FloatVector) bytes.and(15).sub(8).convert(VectorOperators.I2F, 0);
             FloatVector high = (FloatVector) bytes.lanewise(VectorOperators.LSHR, 4).sub(8).convert(VectorOperators.I2F, 0);
             int o = panelOffset + b * Q0Gemm.PANEL_BLOCK;
-            Q0Gemm.LANE_0.selectFrom(low, high).intoArray(panel, o);
-            Q0Gemm.LANE_1.selectFrom(low, high).intoArray(panel, o + 16);
-            Q0Gemm.LANE_2.selectFrom(low, high).intoArray(panel, o + 32);
-            Q0Gemm.LANE_3.selectFrom(low, high).intoArray(panel, o + 48);
+            low.rearrange(Q0Gemm.LANE_0, high).intoArray(panel, o);
+            low.rearrange(Q0Gemm.LANE_1, high).intoArray(panel, o + 16);
+            low.rearrange(Q0Gemm.LANE_2, high).intoArray(panel, o + 32);
+            low.rearrange(Q0Gemm.LANE_3, high).intoArray(panel, o + 48);
             panel[panelOffset + blocks * Q0Gemm.PANEL_BLOCK + b] = Float.float16ToFloat(w.get(I16, p));
         }
     }

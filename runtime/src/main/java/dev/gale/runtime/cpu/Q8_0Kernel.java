@@ -80,10 +80,10 @@ final class Q8_0Kernel implements WeightKernel {
             FloatVector high = (FloatVector) ByteVector.fromMemorySegment(Simd.B_QUARTER, w, p + 18, LE)
                     .convertShape(VectorOperators.B2F, F, 0);
             int o = panelOffset + b * Q0Gemm.PANEL_BLOCK;
-            Q0Gemm.LANE_0.selectFrom(low, high).intoArray(panel, o);
-            Q0Gemm.LANE_1.selectFrom(low, high).intoArray(panel, o + 16);
-            Q0Gemm.LANE_2.selectFrom(low, high).intoArray(panel, o + 32);
-            Q0Gemm.LANE_3.selectFrom(low, high).intoArray(panel, o + 48);
+            low.rearrange(Q0Gemm.LANE_0, high).intoArray(panel, o);
+            low.rearrange(Q0Gemm.LANE_1, high).intoArray(panel, o + 16);
+            low.rearrange(Q0Gemm.LANE_2, high).intoArray(panel, o + 32);
+            low.rearrange(Q0Gemm.LANE_3, high).intoArray(panel, o + 48);
             panel[panelOffset + blocks * Q0Gemm.PANEL_BLOCK + b] = Float.float16ToFloat(w.get(I16, p));
         }
     }
