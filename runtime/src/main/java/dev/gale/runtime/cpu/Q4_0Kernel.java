@@ -21,19 +21,7 @@ final class Q4_0Kernel implements WeightKernel {
     static final Q4_0Kernel INSTANCE = new Q4_0Kernel();
     static final int BLOCK = 32;
     static final int BLOCK_BYTES = 18;
-    /** Picks the 16 low nibbles (lanes 0..15 of the first vector) then the 16 high ones (of the second). */
-    private static final ShortVector NIBBLE_ORDER = nibbleOrder();
-
     private Q4_0Kernel() {}
-
-    private static ShortVector nibbleOrder() {
-        short[] idx = new short[32];
-        for (int i = 0; i < 16; i++) {
-            idx[i] = (short) i;
-            idx[16 + i] = (short) (32 + i);
-        }
-        return ShortVector.fromArray(Simd.S, idx, 0);
-    }
 
     @Override
     public GgmlType type() {
@@ -59,8 +47,10 @@ final class Q4_0Kernel implements WeightKernel {
         for (int b = 0; b < blocks; b++) {
             long p = offset + (long) BLOCK_BYTES * b;
             ShortVector bytes = (ShortVector) ByteVector.fromMemorySegment(Simd.B_QUARTER, w, p + 2, LE)
-                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, Simd.S, 0);
-            ShortVector wq = NIBBLE_ORDER.selectFrom(bytes.and((short) 15), bytes.lanewise(VectorOperators.LSHR, 4))
+                    .convertShape(VectorOperators.ZERO_EXTEND_B2S, Simd.S_HALF, 0);
+            // low nibbles (elements 0..15) in lanes 0..15, high nibbles (16..31) in lanes 16..31
+            ShortVector wq = ((ShortVector) bytes.and((short) 15).reinterpretShape(Simd.S, 0))
+                    .or((ShortVector) bytes.lanewise(VectorOperators.LSHR, 4).reinterpretShape(Simd.S, -1))
                     .sub((short) 8);
             ShortVector products = wq.mul(ShortVector.fromArray(Simd.S, q, (xb + b) * BLOCK));
             // sums of each run of 4 adjacent 16-bit products, exactly, in 8 float lanes: the 32-bit lanes of x86's
