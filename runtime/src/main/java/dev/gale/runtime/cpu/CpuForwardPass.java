@@ -167,7 +167,9 @@ final class CpuForwardPass {
         float scale = (float) (1.0 / Math.sqrt(hd));
         float softcap = c.attnSoftcap();
         int bs = kv.blockSize();
+        // lanes done in 16-lane vectors: of the score dot products, of the weighted value sums
         int vectors = Simd.WIDE_VECTORS ? hd & ~15 : 0;
+        int vVectors = Simd.WIDE_VECTORS ? vd & ~15 : 0;
         float[] out = attnOut.values();
         for (int i = start; i < end; i++) {
             int t = i / heads;
@@ -219,7 +221,6 @@ final class CpuForwardPass {
             float inv = (float) (1.0 / sum);
             int oOff = t * heads * vd + h * vd;
             // the weighted sum of the values, 16 output lanes at a time held in a register over all positions
-            int vVectors = Simd.WIDE_VECTORS ? vd & ~15 : 0;
             for (int d0 = 0; d0 < vVectors; d0 += 16) {
                 FloatVector acc = FloatVector.zero(Simd.F);
                 for (int j0 = first; j0 <= p; ) {

@@ -1,10 +1,10 @@
 package dev.gale.runtime.cli;
 
+import dev.gale.runtime.ChildJvm;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -16,12 +16,7 @@ final class CliProcess {
     private CliProcess() {}
 
     static Result run(String... args) throws IOException, InterruptedException {
-        String javaBin = ProcessHandle.current().info().command().orElse(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        List<String> cmd = new ArrayList<>(List.of(javaBin, "--add-modules", "jdk.incubator.vector",
-                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                GaleCli.class.getName()));
-        cmd.addAll(List.of(args));
+        List<String> cmd = ChildJvm.command(GaleCli.class, args);
         ProcessBuilder pb = new ProcessBuilder(cmd);
         Path errFile = Files.createTempFile("gale-cli", ".err");
         pb.redirectError(errFile.toFile());

@@ -1,5 +1,6 @@
 package dev.gale.runtime.cpu;
 
+import dev.gale.runtime.ChildJvm;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.sun.management.ThreadMXBean;

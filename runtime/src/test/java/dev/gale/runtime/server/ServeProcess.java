@@ -1,11 +1,11 @@
 package dev.gale.runtime.server;
 
+import dev.gale.runtime.ChildJvm;
 import dev.gale.runtime.cli.GaleCli;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -23,12 +23,9 @@ final class ServeProcess implements AutoCloseable {
     final int port;
 
     ServeProcess(String... args) throws IOException, InterruptedException {
-        String java = ProcessHandle.current().info().command()
-                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        List<String> cmd = new ArrayList<>(List.of(java, "--add-modules", "jdk.incubator.vector",
-                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                GaleCli.class.getName(), "serve", "--port", "0"));
+        List<String> cmd = new ArrayList<>(List.of("serve", "--port", "0"));
         cmd.addAll(List.of(args));
+        cmd = ChildJvm.command(GaleCli.class, cmd.toArray(String[]::new));
         process = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         process.getOutputStream().close();
         BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
