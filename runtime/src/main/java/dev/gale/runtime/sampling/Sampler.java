@@ -55,10 +55,10 @@ public final class Sampler {
         if (params.isGreedy()) {
             return Logits.argmax(logits);
         }
-        int n = survivors(logits);
-        if (n == logits.length) {
+        if (cutsNothing(logits.length)) {
             return drawFromAll(logits);
         }
+        int n = survivors(logits);
         softmax(logits, n, params.temperature());
         double r = random.nextDouble();
         double cum = 0;
@@ -71,9 +71,24 @@ public final class Sampler {
         return ids[n - 1];
     }
 
+    /** Candidate buffers for a vocabulary of this size, reused between calls. */
+    private void ensureBuffers(int vocab) {
+        if (ids.length < vocab) {
+            ids = new int[vocab];
+            probs = new float[vocab];
+            keys = new long[vocab];
+        }
+    }
+
+    /** Whether top-k, top-p and min-p all keep every token of a vocabulary of this size. */
+    private boolean cutsNothing(int vocab) {
+        return (params.topK() <= 0 || params.topK() >= vocab) && params.topP() >= 1f && params.minP() <= 0f;
+    }
+
     /** A draw from the tempered softmax of every token, in id order (the common case: nothing is cut). */
     private int drawFromAll(float[] logits) {
         int vocab = logits.length;
+        ensureBuffers(vocab);
         int vectors = FloatVector.SPECIES_PREFERRED.loopBound(vocab);
         FloatVector vmax = FloatVector.broadcast(FloatVector.SPECIES_PREFERRED, Float.NEGATIVE_INFINITY);
         for (int i = 0; i < vectors; i += FloatVector.SPECIES_PREFERRED.length()) {
@@ -112,13 +127,9 @@ public final class Sampler {
      */
     int survivors(float[] logits) {
         int vocab = logits.length;
-        if (ids.length < vocab) {
-            ids = new int[vocab];
-            probs = new float[vocab];
-            keys = new long[vocab];
-        }
+        ensureBuffers(vocab);
         int k = params.topK() > 0 ? Math.min(params.topK(), vocab) : vocab;
-        if (k == vocab && params.topP() >= 1f && params.minP() <= 0f) {
+        if (cutsNothing(vocab)) {
             for (int t = 0; t < vocab; t++) {
                 ids[t] = t;
             }
