@@ -34,7 +34,7 @@ final class KernelWarmUp {
     }
 
     /** The first matrix of each type, from the first block and the output projection. */
-    static Map<GgmlType, Tensor> oneTensorPerType(ModelWeights weights) {
+    private static Map<GgmlType, Tensor> oneTensorPerType(ModelWeights weights) {
         Map<GgmlType, Tensor> byType = new EnumMap<>(GgmlType.class);
         Stream<Tensor> blockMatrices = weights.layers().stream().limit(1).flatMap(l -> Stream.of(l.wq(), l.wk(),
                 l.wv(), l.wqkv(), l.wo(), l.wGate(), l.wUp(), l.wGateUp(), l.wDown()));
