@@ -10,7 +10,7 @@ import java.util.Arrays;
  * <ul>
  *   <li>F16 / BF16 weights: the input rounded to fp16 / bf16 ({@link #rounded});</li>
  *   <li>Q8_0 / Q4_0 weights: the input quantized to Q8_0 blocks of 32 ({@link #q8}, {@link #q8Scale}; for the
- *       batched kernels also rearranged as {@link #q8Lanes});</li>
+ *       batched product also transposed into tiles of 16 tokens, {@link #q8Tiles});</li>
  *   <li>k-quant weights: the input quantized to Q8_K blocks of 256 ({@link #qkValues}).</li>
  * </ul>
  * A form is computed at most once per {@link #set} and shared by every matrix
@@ -43,14 +43,13 @@ public final class ActivationRows {
     float[] q8Values;
     private boolean q8ValuesReady;
     /**
-     * The Q8_0 quants as floats laid out for the batched kernels: for each pair of rows and each block, 4 vectors of
-     * 16 floats. Vector q holds element {@code 4i + q} of the block (i = 0..7) of the pair's first row in lanes 0..7
-     * and of its second row in lanes 8..15, so the 4 elements that ggml sums into one lane meet in one lane.
+     * The Q8_0 quants transposed into tiles of {@value Q0Gemm#TILE} tokens for {@link Q0Gemm}: element k of
+     * token {@code 16 j + l} at {@code q8Tiles[(j * width + k) * 16 + l]}; tokens past the batch are 0.
      */
-    float[] q8Lanes;
-    /** For each pair of rows and block: the first row's block scale in lanes 0..7, the second row's in 8..15. */
-    float[] q8LaneScales;
-    private boolean q8LanesReady;
+    float[] q8Tiles;
+    /** The block scales in the same tiles: block b of token {@code 16 j + l} at {@code [(j * blocks + b) * 16 + l]}. */
+    float[] q8TileScales;
+    private boolean q8TilesReady;
 
     /** Q8_K form: scale × quant, the exact value each element of the Q8_K quantization stands for. */
     float[] qkValues;
@@ -91,7 +90,7 @@ public final class ActivationRows {
         rows = n;
         roundedAs = null;
         q8Ready = false;
-        q8LanesReady = false;
+        q8TilesReady = false;
         q8ValuesReady = false;
         qkReady = false;
     }
@@ -164,37 +163,33 @@ public final class ActivationRows {
         q8ValuesReady = true;
     }
 
-    /** Makes sure the Q8_0 form and its batched layout ({@link #q8Lanes}) are ready. */
-    void prepareQ8_0Lanes() {
+    /** Makes sure the Q8_0 form and its tiles ({@link #q8Tiles}) are ready. */
+    void prepareQ8_0Tiles() {
         prepareQ8_0();
-        if (q8LanesReady) {
+        if (q8TilesReady) {
             return;
         }
-        if (q8Lanes == null) {
-            q8Lanes = new float[values.length];
-            q8LaneScales = new float[values.length / 4];
-        }
+        int tile = Q0Gemm.TILE;
         int blocks = width / Q8_0_BLOCK;
-        int pairs = (rows + 1) / 2;
-        for (int pair = 0; pair < pairs; pair++) {
-            for (int b = 0; b < blocks; b++) {
-                int dst = (pair * blocks + b) * 4 * 16;
-                int scales = (pair * blocks + b) * 16;
-                for (int half = 0; half < 2; half++) {
-                    int row = 2 * pair + half;
-                    int src = row * width + b * Q8_0_BLOCK;
-                    for (int q = 0; q < 4; q++) {
-                        for (int i = 0; i < 8; i++) {
-                            q8Lanes[dst + q * 16 + half * 8 + i] = row < rows ? q8[src + 4 * i + q] : 0f;
-                        }
-                    }
-                    for (int i = 0; i < 8; i++) {
-                        q8LaneScales[scales + half * 8 + i] = row < rows ? q8Scale[row * blocks + b] : 0f;
-                    }
-                }
+        if (q8Tiles == null) {
+            int tiles = (capacityRows + tile - 1) / tile;
+            q8Tiles = new float[tiles * tile * width];
+            q8TileScales = new float[tiles * tile * blocks];
+        }
+        int tiles = (rows + tile - 1) / tile;
+        Arrays.fill(q8Tiles, 0, tiles * tile * width, 0f);
+        Arrays.fill(q8TileScales, 0, tiles * tile * blocks, 0f);
+        for (int t = 0; t < rows; t++) {
+            int j = t / tile;
+            int l = t % tile;
+            for (int k = 0; k < width; k++) {
+                q8Tiles[(j * width + k) * tile + l] = q8[t * width + k];
+            }
+            for (int b2 = 0; b2 < blocks; b2++) {
+                q8TileScales[(j * blocks + b2) * tile + l] = q8Scale[t * blocks + b2];
             }
         }
-        q8LanesReady = true;
+        q8TilesReady = true;
     }
 
     /** Makes sure the Q8_K form is ready; the width must be a multiple of 256. */

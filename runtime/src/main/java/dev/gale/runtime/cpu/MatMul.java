@@ -2,6 +2,7 @@ package dev.gale.runtime.cpu;
 
 import dev.gale.model.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 
 /**
  * Matrix products of packed weights with activation rows, computed on the packed (memory-mapped) blocks directly:
@@ -11,7 +12,9 @@ import java.lang.foreign.MemorySegment;
  *   <li>One activation row (decode): each weight row is streamed once through the type's vector dot kernel.</li>
  *   <li>Several rows (prefill): {@value FloatGemm#ROWS} weight rows at a time are expanded into a per-thread
  *       panel, and every {@value FloatGemm#TOKENS} tokens of the batch are multiplied with it in registers, so
- *       each weight block is read from memory once per batch.</li>
+ *       each weight block is read from memory once per batch. Q8_0 and Q4_0 weights ({@link Q0Gemm}) expand
+ *       {@value Q0Gemm#ROWS} rows at a time and multiply them with tiles of 16 or 32 tokens, from
+ *       {@value Q0Gemm#MIN_TOKENS} tokens on.</li>
  * </ul>
  * An instance owns its parallel-loop bodies and per-thread scratch, so a product allocates nothing; it is used by
  * one thread at a time.
@@ -27,8 +30,11 @@ public final class MatMul {
     private final float[][] panels;
     private final float[][] tileSums;
     private final float[][] lanes;
+    private final float[][] blockScales;
+    private final float[][] accumulators;
     private final WorkerPool.RangeBody decodeBody = this::decodeRows;
     private final WorkerPool.RangeBody panelBody = this::panelTiles;
+    private final WorkerPool.RangeBody blockBody = this::blockPanels;
 
     // the product in progress
     private WeightKernel kernel;
@@ -53,6 +59,8 @@ public final class MatMul {
         this.panels = new float[pool.threads()][];
         this.tileSums = new float[pool.threads()][];
         this.lanes = new float[pool.threads()][];
+        this.blockScales = new float[pool.threads()][];
+        this.accumulators = new float[pool.threads()][];
     }
 
     /** {@code out[t * rows + r]} for every row of the weight. */
@@ -73,7 +81,8 @@ public final class MatMul {
                     + ") outside [0, " + w.rows() + ")");
         }
         WeightKernel k = portable ? PortableKernel.of(w.name(), w.type()) : WeightKernel.of(w);
-        boolean batched = x.rows() >= PANEL_MIN_ROWS;
+        boolean block = k.blockProduct();
+        boolean batched = x.rows() >= (block ? Q0Gemm.MIN_TOKENS : PANEL_MIN_ROWS);
         k.prepare(x, batched);
         this.kernel = k;
         this.data = w.data();
@@ -85,7 +94,9 @@ public final class MatMul {
         this.outStride = outStride;
         this.outOffset = outOffset;
         try {
-            if (batched) {
+            if (batched && block) {
+                pool.parallelFor((rowCount + Q0Gemm.ROWS - 1) / Q0Gemm.ROWS, blockBody);
+            } else if (batched) {
                 pool.parallelFor((rowCount + FloatGemm.ROWS - 1) / FloatGemm.ROWS, panelBody);
             } else {
                 pool.parallelFor(rowCount, DECODE_GRAIN, decodeBody);
@@ -120,6 +131,47 @@ public final class MatMul {
             lanes[worker] = s;
         }
         return s;
+    }
+
+    /** Panels {@code [start, end)} of {@value Q0Gemm#ROWS} weight rows each, through {@link Q0Gemm}. */
+    private void blockPanels(int start, int end) {
+        WeightKernel k = kernel;
+        MemorySegment w = data;
+        ActivationRows in = x;
+        int width = in.width();
+        int blocks = width / Q0Gemm.BLOCK;
+        int worker = pool.workerIndex();
+        float[] panel = panels[worker];
+        if (panel == null || panel.length < Q0Gemm.ROWS * width) {
+            panel = new float[Q0Gemm.ROWS * width];
+            panels[worker] = panel;
+        }
+        float[] scales = blockScales[worker];
+        if (scales == null || scales.length < Q0Gemm.ROWS * blocks) {
+            scales = new float[Q0Gemm.ROWS * blocks];
+            blockScales[worker] = scales;
+        }
+        float[] acc = accumulators[worker];
+        if (acc == null) {
+            acc = new float[Q0Gemm.ACCUMULATOR_FLOATS];
+            accumulators[worker] = acc;
+        }
+        float[] scratch = scratch(worker);
+        for (int group = start; group < end; group++) {
+            int r0 = group * Q0Gemm.ROWS;
+            int rows = Math.min(Q0Gemm.ROWS, rowCount - r0);
+            for (int i = 0; i < rows; i++) {
+                k.toBlockPanel(w, (rowStart + r0 + i) * rowBytes, width, panel, scales, i);
+            }
+            if (rows < Q0Gemm.ROWS) {
+                // the missing rows multiply as zeros; their results are not stored
+                for (int b = 0; b < blocks; b++) {
+                    Arrays.fill(panel, (b * Q0Gemm.ROWS + rows) * Q0Gemm.BLOCK, (b + 1) * Q0Gemm.ROWS * Q0Gemm.BLOCK, 0f);
+                    Arrays.fill(scales, b * Q0Gemm.ROWS + rows, (b + 1) * Q0Gemm.ROWS, 0f);
+                }
+            }
+            Q0Gemm.multiply(panel, scales, in, rows, acc, scratch, out, outStride, outOffset + r0);
+        }
     }
 
     /** Tiles {@code [start, end)} of {@value FloatGemm#ROWS} weight rows each. */

@@ -2,129 +2,285 @@ package dev.gale.runtime.cpu;
 
 import static dev.gale.runtime.cpu.Simd.F;
 
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorShuffle;
 
 /**
- * The batched path's inner kernel for Q8_0 and Q4_0 weights, with ggml's arithmetic: per block of 32, each of 8
- * lanes sums 4 products of integer quants exactly, and is then multiplied by the product of the two block scales
- * and added to the lane's accumulator (one fused multiply-add per block); the 8 lanes are summed as a halving tree.
+ * The batched product of Q8_0 and Q4_0 weights with Q8_0 activations:
+ * <ol>
+ *   <li>each block of 32 gives the exact integer sum of its 32 quant products (computed in float: every partial sum
+ *       is an integer below 2^24, so no order rounds);</li>
+ *   <li>block {@code b} adds {@code sum × (weight scale × activation scale)} with one fused multiply-add into
+ *       accumulator slot {@code b mod 16};</li>
+ *   <li>the 16 slots are summed as {@link Simd#sum16}'s halving tree.</li>
+ * </ol>
+ * This is ggml's rounding up to the order of the float additions (ggml keeps 8 lanes of 4-product sums, as the
+ * decode kernels {@link Q8_0Kernel#dot} and {@link Q4_0Kernel#dot} do): every golden in ../shared/golden passes with
+ * it. A token's result in a batch therefore agrees with its result alone to float rounding, not bit for bit (the
+ * decode kernels cannot afford this order: it needs each block's sum across the lanes of a vector). Each result
+ * depends only on its own weight row and token, never on the rest of the batch.
  *
- * <p>Panel layout per weight row: for each block, 4 vectors of 16 floats, vector q holding quant {@code 4i + q}
- * (i = 0..7) twice (lanes 0..7 and 8..15); then the row's block scales. Against the activations' matching layout
- * ({@link ActivationRows#q8Lanes}), one 16-lane vector serves two tokens: lanes 0..7 the pair's first, 8..15 its
- * second.
+ * <p>The batched product multiplies a panel of {@value #ROWS} weight rows, expanded to floats block by block
+ * (quants at {@code panel[(b * ROWS + r) * 32 ..]}, scales at {@code scales[b * ROWS + r]}), with tiles of
+ * {@value #TILE} tokens laid out by {@link ActivationRows#prepareQ8_0Tiles}: a 16-lane vector holds one position of
+ * 16 tokens, so each weight quant is broadcast once and multiplied with 16 (or 32) tokens at a time, and the
+ * 12 × 16 (or 12 × 32) block sums stay in registers.
  */
 final class Q0Gemm {
     static final int BLOCK = 32;
-    /** Floats of one block in the panel. */
-    static final int PANEL_BLOCK = 64;
-    /**
-     * Shuffles of (elements 0..15, elements 16..31) of a block, for the two-vector {@code rearrange}: vector q of a
-     * panel block holds quant 4i + q in lane i and lane 8 + i. (Constant shuffles; an index vector would be
-     * converted and range-checked on every use.)
-     */
-    static final VectorShuffle<Float> LANE_0 = laneShuffle(0);
-    static final VectorShuffle<Float> LANE_1 = laneShuffle(1);
-    static final VectorShuffle<Float> LANE_2 = laneShuffle(2);
-    static final VectorShuffle<Float> LANE_3 = laneShuffle(3);
+    /** Weight rows of a panel. */
+    static final int ROWS = 12;
+    /** Tokens of an activation tile: the float lanes of a vector. */
+    static final int TILE = 16;
+    /** Accumulator slots per (row, token); block b adds into slot b mod SLOTS. */
+    static final int SLOTS = 16;
+    /** Floats of one slot in the accumulator array: ROWS rows × two tiles. */
+    static final int SLOT_FLOATS = ROWS * 2 * TILE;
+    /** Floats of the accumulator array a batched product needs. */
+    static final int ACCUMULATOR_FLOATS = SLOTS * SLOT_FLOATS;
+    /** Batches of at least this many tokens take the batched product; fewer run the decode kernel per token. */
+    static final int MIN_TOKENS = 4;
 
     private Q0Gemm() {}
 
-    static int panelStride(int n) {
-        int blocks = n / BLOCK;
-        return blocks * PANEL_BLOCK + blocks;
-    }
-
-    private static VectorShuffle<Float> laneShuffle(int q) {
-        int[] idx = new int[16];
-        for (int i = 0; i < 8; i++) {
-            idx[i] = 4 * i + q;
-            idx[8 + i] = 4 * i + q;
-        }
-        // indexes 16..31 select from the second vector of the rearrange
-        return VectorShuffle.fromArray(F, idx, 0);
-    }
-
     /**
-     * The {@link WeightKernel#panelTile} of the Q8_0 and Q4_0 kernels: the panel's 4 rows against token pairs
-     * {@code t0 / 2} and {@code t0 / 2 + 1}, with the 8 accumulators and the pairs' activations in registers.
+     * Rows {@code [0, rows)} of the panel times tokens {@code [0, n)} of {@code x} (prepared with
+     * {@link ActivationRows#prepareQ8_0Tiles}) into {@code out[t * outStride + outOffset + r]}; {@code acc} holds
+     * {@link #ACCUMULATOR_FLOATS} floats and {@code lanes} at least 16.
      */
-    static void tile(float[] p, int stride, ActivationRows x, int t0, float[] sums, float[] lanes) {
-        int blocks = x.width() / BLOCK;
-        float[] xl = x.q8Lanes;
-        float[] xs = x.q8LaneScales;
-        int pair = t0 / 2;
-        int r1 = stride;
-        int r2 = 2 * stride;
-        int r3 = 3 * stride;
-        int scales = blocks * PANEL_BLOCK;
-        int a0 = pair * blocks * PANEL_BLOCK;
-        int a1 = a0 + blocks * PANEL_BLOCK;
-        int d0 = pair * blocks * 16;
-        int d1 = d0 + blocks * 16;
-        FloatVector c00 = FloatVector.zero(F);
-        FloatVector c01 = c00;
-        FloatVector c10 = c00;
-        FloatVector c11 = c00;
-        FloatVector c20 = c00;
-        FloatVector c21 = c00;
-        FloatVector c30 = c00;
-        FloatVector c31 = c00;
-        for (int b = 0; b < blocks; b++) {
-            int o = b * PANEL_BLOCK;
-            FloatVector x00 = FloatVector.fromArray(F, xl, a0 + o);
-            FloatVector x01 = FloatVector.fromArray(F, xl, a0 + o + 16);
-            FloatVector x02 = FloatVector.fromArray(F, xl, a0 + o + 32);
-            FloatVector x03 = FloatVector.fromArray(F, xl, a0 + o + 48);
-            FloatVector x10 = FloatVector.fromArray(F, xl, a1 + o);
-            FloatVector x11 = FloatVector.fromArray(F, xl, a1 + o + 16);
-            FloatVector x12 = FloatVector.fromArray(F, xl, a1 + o + 32);
-            FloatVector x13 = FloatVector.fromArray(F, xl, a1 + o + 48);
-            FloatVector dx0 = FloatVector.fromArray(F, xs, d0 + 16 * b);
-            FloatVector dx1 = FloatVector.fromArray(F, xs, d1 + 16 * b);
-            // per row: the exact 4-product sums of each lane (small integers, so no rounding), then one fused
-            // multiply-add with the product of the block scales
-            FloatVector w0 = FloatVector.fromArray(F, p, o);
-            FloatVector w1 = FloatVector.fromArray(F, p, o + 16);
-            FloatVector w2 = FloatVector.fromArray(F, p, o + 32);
-            FloatVector w3 = FloatVector.fromArray(F, p, o + 48);
-            float dw = p[scales + b];
-            c00 = w3.fma(x03, w2.fma(x02, w1.fma(x01, w0.mul(x00)))).fma(dx0.mul(dw), c00);
-            c01 = w3.fma(x13, w2.fma(x12, w1.fma(x11, w0.mul(x10)))).fma(dx1.mul(dw), c01);
-            w0 = FloatVector.fromArray(F, p, r1 + o);
-            w1 = FloatVector.fromArray(F, p, r1 + o + 16);
-            w2 = FloatVector.fromArray(F, p, r1 + o + 32);
-            w3 = FloatVector.fromArray(F, p, r1 + o + 48);
-            dw = p[r1 + scales + b];
-            c10 = w3.fma(x03, w2.fma(x02, w1.fma(x01, w0.mul(x00)))).fma(dx0.mul(dw), c10);
-            c11 = w3.fma(x13, w2.fma(x12, w1.fma(x11, w0.mul(x10)))).fma(dx1.mul(dw), c11);
-            w0 = FloatVector.fromArray(F, p, r2 + o);
-            w1 = FloatVector.fromArray(F, p, r2 + o + 16);
-            w2 = FloatVector.fromArray(F, p, r2 + o + 32);
-            w3 = FloatVector.fromArray(F, p, r2 + o + 48);
-            dw = p[r2 + scales + b];
-            c20 = w3.fma(x03, w2.fma(x02, w1.fma(x01, w0.mul(x00)))).fma(dx0.mul(dw), c20);
-            c21 = w3.fma(x13, w2.fma(x12, w1.fma(x11, w0.mul(x10)))).fma(dx1.mul(dw), c21);
-            w0 = FloatVector.fromArray(F, p, r3 + o);
-            w1 = FloatVector.fromArray(F, p, r3 + o + 16);
-            w2 = FloatVector.fromArray(F, p, r3 + o + 32);
-            w3 = FloatVector.fromArray(F, p, r3 + o + 48);
-            dw = p[r3 + scales + b];
-            c30 = w3.fma(x03, w2.fma(x02, w1.fma(x01, w0.mul(x00)))).fma(dx0.mul(dw), c30);
-            c31 = w3.fma(x13, w2.fma(x12, w1.fma(x11, w0.mul(x10)))).fma(dx1.mul(dw), c31);
+    static void multiply(float[] panel, float[] scales, ActivationRows x, int rows, float[] acc, float[] lanes,
+                         float[] out, int outStride, int outOffset) {
+        int n = x.rows();
+        int width = x.width();
+        int blocks = width / BLOCK;
+        int tiles = (n + TILE - 1) / TILE;
+        float[] xt = x.q8Tiles;
+        float[] xs = x.q8TileScales;
+        for (int tile = 0; tile < tiles; tile += 2) {
+            Arrays.fill(acc, 0f);
+            boolean pair = tile + 1 < tiles;
+            if (pair) {
+                tilePair(panel, scales, xt, tile * width * TILE, (tile + 1) * width * TILE, xs, tile * blocks * TILE,
+                        (tile + 1) * blocks * TILE, acc, blocks);
+            } else {
+                tile(panel, scales, xt, tile * width * TILE, xs, tile * blocks * TILE, acc, blocks);
+            }
+            for (int v = 0; v < (pair ? 2 : 1); v++) {
+                int t0 = (tile + v) * TILE;
+                int count = Math.min(TILE, n - t0);
+                for (int r = 0; r < rows; r++) {
+                    slotSum(acc, r * 2 * TILE + v * TILE, lanes);
+                    for (int l = 0; l < count; l++) {
+                        out[(t0 + l) * outStride + outOffset + r] = lanes[l];
+                    }
+                }
+            }
         }
-        c00.intoArray(lanes, 0);
-        c01.intoArray(lanes, 16);
-        c10.intoArray(lanes, 32);
-        c11.intoArray(lanes, 48);
-        c20.intoArray(lanes, 64);
-        c21.intoArray(lanes, 80);
-        c30.intoArray(lanes, 96);
-        c31.intoArray(lanes, 112);
-        // row r, token t: lanes 0..7 of a vector are the pair's first token, 8..15 its second
-        for (int i = 0; i < FloatGemm.ROWS * FloatGemm.TOKENS; i++) {
-            sums[i] = Simd.sum8(lanes, 8 * i);
+    }
+
+    /** {@code lanes[0..16)} = the halving-tree sum ({@link Simd#sum16}'s order) of the 16 slots' vectors at o. */
+    private static void slotSum(float[] acc, int o, float[] lanes) {
+        FloatVector u0 = FloatVector.fromArray(F, acc, o).add(FloatVector.fromArray(F, acc, o + 8 * SLOT_FLOATS))
+                .add(FloatVector.fromArray(F, acc, o + 4 * SLOT_FLOATS).add(FloatVector.fromArray(F, acc, o + 12 * SLOT_FLOATS)));
+        FloatVector u1 = FloatVector.fromArray(F, acc, o + SLOT_FLOATS).add(FloatVector.fromArray(F, acc, o + 9 * SLOT_FLOATS))
+                .add(FloatVector.fromArray(F, acc, o + 5 * SLOT_FLOATS).add(FloatVector.fromArray(F, acc, o + 13 * SLOT_FLOATS)));
+        FloatVector u2 = FloatVector.fromArray(F, acc, o + 2 * SLOT_FLOATS).add(FloatVector.fromArray(F, acc, o + 10 * SLOT_FLOATS))
+                .add(FloatVector.fromArray(F, acc, o + 6 * SLOT_FLOATS).add(FloatVector.fromArray(F, acc, o + 14 * SLOT_FLOATS)));
+        FloatVector u3 = FloatVector.fromArray(F, acc, o + 3 * SLOT_FLOATS).add(FloatVector.fromArray(F, acc, o + 11 * SLOT_FLOATS))
+                .add(FloatVector.fromArray(F, acc, o + 7 * SLOT_FLOATS).add(FloatVector.fromArray(F, acc, o + 15 * SLOT_FLOATS)));
+        u0.add(u2).add(u1.add(u3)).intoArray(lanes, 0);
+    }
+
+    /*
+     * The two tile kernels: 12 weight rows × 32 tokens (two tiles) and × 16 tokens. Per block, 24 (12) vectors of
+     * exact block sums in registers; each weight quant broadcast once; then one fused multiply-add per vector into
+     * the block's slot. Written out in full: C2 keeps the accumulators in registers only for straight-line code.
+     */
+
+    private static void tilePair(float[] w, float[] ws, float[] xt, int xa, int xb, float[] xs, int sa, int sb, float[] c, int blocks) {
+        for (int b = 0; b < blocks; b++) {
+            FloatVector a0a = FloatVector.zero(F); FloatVector a0b = FloatVector.zero(F);
+            FloatVector a1a = FloatVector.zero(F); FloatVector a1b = FloatVector.zero(F);
+            FloatVector a2a = FloatVector.zero(F); FloatVector a2b = FloatVector.zero(F);
+            FloatVector a3a = FloatVector.zero(F); FloatVector a3b = FloatVector.zero(F);
+            FloatVector a4a = FloatVector.zero(F); FloatVector a4b = FloatVector.zero(F);
+            FloatVector a5a = FloatVector.zero(F); FloatVector a5b = FloatVector.zero(F);
+            FloatVector a6a = FloatVector.zero(F); FloatVector a6b = FloatVector.zero(F);
+            FloatVector a7a = FloatVector.zero(F); FloatVector a7b = FloatVector.zero(F);
+            FloatVector a8a = FloatVector.zero(F); FloatVector a8b = FloatVector.zero(F);
+            FloatVector a9a = FloatVector.zero(F); FloatVector a9b = FloatVector.zero(F);
+            FloatVector a10a = FloatVector.zero(F); FloatVector a10b = FloatVector.zero(F);
+            FloatVector a11a = FloatVector.zero(F); FloatVector a11b = FloatVector.zero(F);
+            int p = b * ROWS * BLOCK;
+            int qa = xa + b * BLOCK * TILE; int qb = xb + b * BLOCK * TILE;
+            for (int k = 0; k < BLOCK; k += 2, p += 2, qa += 2 * TILE, qb += 2 * TILE) {
+                FloatVector va = FloatVector.fromArray(F, xt, qa);
+                FloatVector vb = FloatVector.fromArray(F, xt, qb);
+                FloatVector w0 = FloatVector.broadcast(F, w[p]);
+                a0a = w0.fma(va, a0a);
+                a0b = w0.fma(vb, a0b);
+                FloatVector w1 = FloatVector.broadcast(F, w[p + 32]);
+                a1a = w1.fma(va, a1a);
+                a1b = w1.fma(vb, a1b);
+                FloatVector w2 = FloatVector.broadcast(F, w[p + 64]);
+                a2a = w2.fma(va, a2a);
+                a2b = w2.fma(vb, a2b);
+                FloatVector w3 = FloatVector.broadcast(F, w[p + 96]);
+                a3a = w3.fma(va, a3a);
+                a3b = w3.fma(vb, a3b);
+                FloatVector w4 = FloatVector.broadcast(F, w[p + 128]);
+                a4a = w4.fma(va, a4a);
+                a4b = w4.fma(vb, a4b);
+                FloatVector w5 = FloatVector.broadcast(F, w[p + 160]);
+                a5a = w5.fma(va, a5a);
+                a5b = w5.fma(vb, a5b);
+                FloatVector w6 = FloatVector.broadcast(F, w[p + 192]);
+                a6a = w6.fma(va, a6a);
+                a6b = w6.fma(vb, a6b);
+                FloatVector w7 = FloatVector.broadcast(F, w[p + 224]);
+                a7a = w7.fma(va, a7a);
+                a7b = w7.fma(vb, a7b);
+                FloatVector w8 = FloatVector.broadcast(F, w[p + 256]);
+                a8a = w8.fma(va, a8a);
+                a8b = w8.fma(vb, a8b);
+                FloatVector w9 = FloatVector.broadcast(F, w[p + 288]);
+                a9a = w9.fma(va, a9a);
+                a9b = w9.fma(vb, a9b);
+                FloatVector w10 = FloatVector.broadcast(F, w[p + 320]);
+                a10a = w10.fma(va, a10a);
+                a10b = w10.fma(vb, a10b);
+                FloatVector w11 = FloatVector.broadcast(F, w[p + 352]);
+                a11a = w11.fma(va, a11a);
+                a11b = w11.fma(vb, a11b);
+                va = FloatVector.fromArray(F, xt, qa + TILE);
+                vb = FloatVector.fromArray(F, xt, qb + TILE);
+                w0 = FloatVector.broadcast(F, w[p + 1]);
+                a0a = w0.fma(va, a0a);
+                a0b = w0.fma(vb, a0b);
+                w1 = FloatVector.broadcast(F, w[p + 33]);
+                a1a = w1.fma(va, a1a);
+                a1b = w1.fma(vb, a1b);
+                w2 = FloatVector.broadcast(F, w[p + 65]);
+                a2a = w2.fma(va, a2a);
+                a2b = w2.fma(vb, a2b);
+                w3 = FloatVector.broadcast(F, w[p + 97]);
+                a3a = w3.fma(va, a3a);
+                a3b = w3.fma(vb, a3b);
+                w4 = FloatVector.broadcast(F, w[p + 129]);
+                a4a = w4.fma(va, a4a);
+                a4b = w4.fma(vb, a4b);
+                w5 = FloatVector.broadcast(F, w[p + 161]);
+                a5a = w5.fma(va, a5a);
+                a5b = w5.fma(vb, a5b);
+                w6 = FloatVector.broadcast(F, w[p + 193]);
+                a6a = w6.fma(va, a6a);
+                a6b = w6.fma(vb, a6b);
+                w7 = FloatVector.broadcast(F, w[p + 225]);
+                a7a = w7.fma(va, a7a);
+                a7b = w7.fma(vb, a7b);
+                w8 = FloatVector.broadcast(F, w[p + 257]);
+                a8a = w8.fma(va, a8a);
+                a8b = w8.fma(vb, a8b);
+                w9 = FloatVector.broadcast(F, w[p + 289]);
+                a9a = w9.fma(va, a9a);
+                a9b = w9.fma(vb, a9b);
+                w10 = FloatVector.broadcast(F, w[p + 321]);
+                a10a = w10.fma(va, a10a);
+                a10b = w10.fma(vb, a10b);
+                w11 = FloatVector.broadcast(F, w[p + 353]);
+                a11a = w11.fma(va, a11a);
+                a11b = w11.fma(vb, a11b);
+            }
+            FloatVector sa0 = FloatVector.fromArray(F, xs, sa + b * TILE);
+            FloatVector sb0 = FloatVector.fromArray(F, xs, sb + b * TILE);
+            int slot = (b & (SLOTS - 1)) * SLOT_FLOATS;
+            int d = b * ROWS;
+            a0a.fma(sa0.mul(ws[d]), FloatVector.fromArray(F, c, slot)).intoArray(c, slot);
+            a0b.fma(sb0.mul(ws[d]), FloatVector.fromArray(F, c, slot + TILE)).intoArray(c, slot + TILE);
+            a1a.fma(sa0.mul(ws[d + 1]), FloatVector.fromArray(F, c, slot + 32)).intoArray(c, slot + 32);
+            a1b.fma(sb0.mul(ws[d + 1]), FloatVector.fromArray(F, c, slot + 32 + TILE)).intoArray(c, slot + 32 + TILE);
+            a2a.fma(sa0.mul(ws[d + 2]), FloatVector.fromArray(F, c, slot + 64)).intoArray(c, slot + 64);
+            a2b.fma(sb0.mul(ws[d + 2]), FloatVector.fromArray(F, c, slot + 64 + TILE)).intoArray(c, slot + 64 + TILE);
+            a3a.fma(sa0.mul(ws[d + 3]), FloatVector.fromArray(F, c, slot + 96)).intoArray(c, slot + 96);
+            a3b.fma(sb0.mul(ws[d + 3]), FloatVector.fromArray(F, c, slot + 96 + TILE)).intoArray(c, slot + 96 + TILE);
+            a4a.fma(sa0.mul(ws[d + 4]), FloatVector.fromArray(F, c, slot + 128)).intoArray(c, slot + 128);
+            a4b.fma(sb0.mul(ws[d + 4]), FloatVector.fromArray(F, c, slot + 128 + TILE)).intoArray(c, slot + 128 + TILE);
+            a5a.fma(sa0.mul(ws[d + 5]), FloatVector.fromArray(F, c, slot + 160)).intoArray(c, slot + 160);
+            a5b.fma(sb0.mul(ws[d + 5]), FloatVector.fromArray(F, c, slot + 160 + TILE)).intoArray(c, slot + 160 + TILE);
+            a6a.fma(sa0.mul(ws[d + 6]), FloatVector.fromArray(F, c, slot + 192)).intoArray(c, slot + 192);
+            a6b.fma(sb0.mul(ws[d + 6]), FloatVector.fromArray(F, c, slot + 192 + TILE)).intoArray(c, slot + 192 + TILE);
+            a7a.fma(sa0.mul(ws[d + 7]), FloatVector.fromArray(F, c, slot + 224)).intoArray(c, slot + 224);
+            a7b.fma(sb0.mul(ws[d + 7]), FloatVector.fromArray(F, c, slot + 224 + TILE)).intoArray(c, slot + 224 + TILE);
+            a8a.fma(sa0.mul(ws[d + 8]), FloatVector.fromArray(F, c, slot + 256)).intoArray(c, slot + 256);
+            a8b.fma(sb0.mul(ws[d + 8]), FloatVector.fromArray(F, c, slot + 256 + TILE)).intoArray(c, slot + 256 + TILE);
+            a9a.fma(sa0.mul(ws[d + 9]), FloatVector.fromArray(F, c, slot + 288)).intoArray(c, slot + 288);
+            a9b.fma(sb0.mul(ws[d + 9]), FloatVector.fromArray(F, c, slot + 288 + TILE)).intoArray(c, slot + 288 + TILE);
+            a10a.fma(sa0.mul(ws[d + 10]), FloatVector.fromArray(F, c, slot + 320)).intoArray(c, slot + 320);
+            a10b.fma(sb0.mul(ws[d + 10]), FloatVector.fromArray(F, c, slot + 320 + TILE)).intoArray(c, slot + 320 + TILE);
+            a11a.fma(sa0.mul(ws[d + 11]), FloatVector.fromArray(F, c, slot + 352)).intoArray(c, slot + 352);
+            a11b.fma(sb0.mul(ws[d + 11]), FloatVector.fromArray(F, c, slot + 352 + TILE)).intoArray(c, slot + 352 + TILE);
+        }
+    }
+
+    private static void tile(float[] w, float[] ws, float[] xt, int xa, float[] xs, int sa, float[] c, int blocks) {
+        for (int b = 0; b < blocks; b++) {
+            FloatVector a0a = FloatVector.zero(F);
+            FloatVector a1a = FloatVector.zero(F);
+            FloatVector a2a = FloatVector.zero(F);
+            FloatVector a3a = FloatVector.zero(F);
+            FloatVector a4a = FloatVector.zero(F);
+            FloatVector a5a = FloatVector.zero(F);
+            FloatVector a6a = FloatVector.zero(F);
+            FloatVector a7a = FloatVector.zero(F);
+            FloatVector a8a = FloatVector.zero(F);
+            FloatVector a9a = FloatVector.zero(F);
+            FloatVector a10a = FloatVector.zero(F);
+            FloatVector a11a = FloatVector.zero(F);
+            int p = b * ROWS * BLOCK;
+            int qa = xa + b * BLOCK * TILE;
+            for (int k = 0; k < BLOCK; k += 2, p += 2, qa += 2 * TILE) {
+                FloatVector va = FloatVector.fromArray(F, xt, qa);
+                a0a = FloatVector.broadcast(F, w[p]).fma(va, a0a);
+                a1a = FloatVector.broadcast(F, w[p + 32]).fma(va, a1a);
+                a2a = FloatVector.broadcast(F, w[p + 64]).fma(va, a2a);
+                a3a = FloatVector.broadcast(F, w[p + 96]).fma(va, a3a);
+                a4a = FloatVector.broadcast(F, w[p + 128]).fma(va, a4a);
+                a5a = FloatVector.broadcast(F, w[p + 160]).fma(va, a5a);
+                a6a = FloatVector.broadcast(F, w[p + 192]).fma(va, a6a);
+                a7a = FloatVector.broadcast(F, w[p + 224]).fma(va, a7a);
+                a8a = FloatVector.broadcast(F, w[p + 256]).fma(va, a8a);
+                a9a = FloatVector.broadcast(F, w[p + 288]).fma(va, a9a);
+                a10a = FloatVector.broadcast(F, w[p + 320]).fma(va, a10a);
+                a11a = FloatVector.broadcast(F, w[p + 352]).fma(va, a11a);
+                va = FloatVector.fromArray(F, xt, qa + TILE);
+                a0a = FloatVector.broadcast(F, w[p + 1]).fma(va, a0a);
+                a1a = FloatVector.broadcast(F, w[p + 33]).fma(va, a1a);
+                a2a = FloatVector.broadcast(F, w[p + 65]).fma(va, a2a);
+                a3a = FloatVector.broadcast(F, w[p + 97]).fma(va, a3a);
+                a4a = FloatVector.broadcast(F, w[p + 129]).fma(va, a4a);
+                a5a = FloatVector.broadcast(F, w[p + 161]).fma(va, a5a);
+                a6a = FloatVector.broadcast(F, w[p + 193]).fma(va, a6a);
+                a7a = FloatVector.broadcast(F, w[p + 225]).fma(va, a7a);
+                a8a = FloatVector.broadcast(F, w[p + 257]).fma(va, a8a);
+                a9a = FloatVector.broadcast(F, w[p + 289]).fma(va, a9a);
+                a10a = FloatVector.broadcast(F, w[p + 321]).fma(va, a10a);
+                a11a = FloatVector.broadcast(F, w[p + 353]).fma(va, a11a);
+            }
+            FloatVector sa0 = FloatVector.fromArray(F, xs, sa + b * TILE);
+            int slot = (b & (SLOTS - 1)) * SLOT_FLOATS;
+            int d = b * ROWS;
+            a0a.fma(sa0.mul(ws[d]), FloatVector.fromArray(F, c, slot)).intoArray(c, slot);
+            a1a.fma(sa0.mul(ws[d + 1]), FloatVector.fromArray(F, c, slot + 32)).intoArray(c, slot + 32);
+            a2a.fma(sa0.mul(ws[d + 2]), FloatVector.fromArray(F, c, slot + 64)).intoArray(c, slot + 64);
+            a3a.fma(sa0.mul(ws[d + 3]), FloatVector.fromArray(F, c, slot + 96)).intoArray(c, slot + 96);
+            a4a.fma(sa0.mul(ws[d + 4]), FloatVector.fromArray(F, c, slot + 128)).intoArray(c, slot + 128);
+            a5a.fma(sa0.mul(ws[d + 5]), FloatVector.fromArray(F, c, slot + 160)).intoArray(c, slot + 160);
+            a6a.fma(sa0.mul(ws[d + 6]), FloatVector.fromArray(F, c, slot + 192)).intoArray(c, slot + 192);
+            a7a.fma(sa0.mul(ws[d + 7]), FloatVector.fromArray(F, c, slot + 224)).intoArray(c, slot + 224);
+            a8a.fma(sa0.mul(ws[d + 8]), FloatVector.fromArray(F, c, slot + 256)).intoArray(c, slot + 256);
+            a9a.fma(sa0.mul(ws[d + 9]), FloatVector.fromArray(F, c, slot + 288)).intoArray(c, slot + 288);
+            a10a.fma(sa0.mul(ws[d + 10]), FloatVector.fromArray(F, c, slot + 320)).intoArray(c, slot + 320);
+            a11a.fma(sa0.mul(ws[d + 11]), FloatVector.fromArray(F, c, slot + 352)).intoArray(c, slot + 352);
         }
     }
 }

@@ -15,12 +15,16 @@ import jdk.incubator.vector.VectorOperators;
 
 /**
  * Q4_0 weights (blocks of 32: fp16 scale, 16 bytes whose low nibbles are elements 0..15 and high nibbles 16..31,
- * each stored +8) with Q8_0 activations, in ggml's arithmetic (as {@link Q8_0Kernel}).
+ * each stored +8) with Q8_0 activations. One token ({@link #dot}) in
+ * ggml's arithmetic: 8 lanes of exact 4-product integer sums per block, times the product of the block scales,
+ * accumulated with one fused multiply-add per lane and block. Batches of {@value Q0Gemm#MIN_TOKENS} tokens or more
+ * go through {@link Q0Gemm} ({@link #toBlockPanel}).
  */
 final class Q4_0Kernel implements WeightKernel {
     static final Q4_0Kernel INSTANCE = new Q4_0Kernel();
     static final int BLOCK = 32;
     static final int BLOCK_BYTES = 18;
+
     private Q4_0Kernel() {}
 
     @Override
@@ -31,7 +35,7 @@ final class Q4_0Kernel implements WeightKernel {
     @Override
     public void prepare(ActivationRows x, boolean batched) {
         if (batched) {
-            x.prepareQ8_0Lanes();
+            x.prepareQ8_0Tiles();
         } else {
             x.prepareQ8_0();
         }
@@ -68,30 +72,22 @@ final class Q4_0Kernel implements WeightKernel {
     }
 
     @Override
-    public int panelStride(int n) {
-        return Q0Gemm.panelStride(n);
+    public boolean blockProduct() {
+        return true;
     }
 
     @Override
-    public void toPanel(MemorySegment w, long offset, float[] panel, int panelOffset, int n) {
+    public void toBlockPanel(MemorySegment w, long offset, int n, float[] panel, float[] scales, int r) {
         int blocks = n / BLOCK;
         for (int b = 0; b < blocks; b++) {
             long p = offset + (long) BLOCK_BYTES * b;
+            int o = (b * Q0Gemm.ROWS + r) * BLOCK;
             IntVector bytes = (IntVector) ByteVector.fromMemorySegment(Simd.B_QUARTER, w, p + 2, LE)
                     .convertShape(VectorOperators.ZERO_EXTEND_B2I, Simd.I, 0);
-            FloatVector low = (FloatVector) bytes.and(15).sub(8).convert(VectorOperators.I2F, 0);
-            FloatVector high = (FloatVector) bytes.lanewise(VectorOperators.LSHR, 4).sub(8).convert(VectorOperators.I2F, 0);
-            int o = panelOffset + b * Q0Gemm.PANEL_BLOCK;
-            low.rearrange(Q0Gemm.LANE_0, high).intoArray(panel, o);
-            low.rearrange(Q0Gemm.LANE_1, high).intoArray(panel, o + 16);
-            low.rearrange(Q0Gemm.LANE_2, high).intoArray(panel, o + 32);
-            low.rearrange(Q0Gemm.LANE_3, high).intoArray(panel, o + 48);
-            panel[panelOffset + blocks * Q0Gemm.PANEL_BLOCK + b] = Float.float16ToFloat(w.get(I16, p));
+            ((FloatVector) bytes.and(15).sub(8).convert(VectorOperators.I2F, 0)).intoArray(panel, o);
+            ((FloatVector) bytes.lanewise(VectorOperators.LSHR, 4).sub(8).convert(VectorOperators.I2F, 0))
+                    .intoArray(panel, o + 16);
+            scales[b * Q0Gemm.ROWS + r] = Float.float16ToFloat(w.get(I16, p));
         }
-    }
-
-    @Override
-    public void panelTile(float[] panel, int stride, ActivationRows x, int t0, float[] sums, float[] lanes) {
-        Q0Gemm.tile(panel, stride, x, t0, sums, lanes);
     }
 }

@@ -14,9 +14,10 @@ import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
- * Q8_0 weights (blocks of 32: fp16 scale, 32 int8 quants) with Q8_0 activations, in ggml's arithmetic: 8 lanes of
- * exact 4-product integer sums per block, times the product of the block scales, accumulated with one fused
- * multiply-add per lane and block.
+ * Q8_0 weights (blocks of 32: fp16 scale, 32 int8 quants) with Q8_0 activations. One token ({@link #dot}) in
+ * ggml's arithmetic: 8 lanes of exact 4-product integer sums per block, times the product of the block scales,
+ * accumulated with one fused multiply-add per lane and block. Batches of {@value Q0Gemm#MIN_TOKENS} tokens or more
+ * go through {@link Q0Gemm} ({@link #toBlockPanel}).
  */
 final class Q8_0Kernel implements WeightKernel {
     static final Q8_0Kernel INSTANCE = new Q8_0Kernel();
@@ -33,7 +34,7 @@ final class Q8_0Kernel implements WeightKernel {
     @Override
     public void prepare(ActivationRows x, boolean batched) {
         if (batched) {
-            x.prepareQ8_0Lanes();
+            x.prepareQ8_0Tiles();
         } else {
             x.prepareQ8_0();
         }
@@ -66,30 +67,21 @@ final class Q8_0Kernel implements WeightKernel {
     }
 
     @Override
-    public int panelStride(int n) {
-        return Q0Gemm.panelStride(n);
+    public boolean blockProduct() {
+        return true;
     }
 
     @Override
-    public void toPanel(MemorySegment w, long offset, float[] panel, int panelOffset, int n) {
+    public void toBlockPanel(MemorySegment w, long offset, int n, float[] panel, float[] scales, int r) {
         int blocks = n / BLOCK;
         for (int b = 0; b < blocks; b++) {
             long p = offset + (long) BLOCK_BYTES * b;
-            FloatVector low = (FloatVector) ByteVector.fromMemorySegment(Simd.B_QUARTER, w, p + 2, LE)
-                    .convertShape(VectorOperators.B2F, F, 0);
-            FloatVector high = (FloatVector) ByteVector.fromMemorySegment(Simd.B_QUARTER, w, p + 18, LE)
-                    .convertShape(VectorOperators.B2F, F, 0);
-            int o = panelOffset + b * Q0Gemm.PANEL_BLOCK;
-            low.rearrange(Q0Gemm.LANE_0, high).intoArray(panel, o);
-            low.rearrange(Q0Gemm.LANE_1, high).intoArray(panel, o + 16);
-            low.rearrange(Q0Gemm.LANE_2, high).intoArray(panel, o + 32);
-            low.rearrange(Q0Gemm.LANE_3, high).intoArray(panel, o + 48);
-            panel[panelOffset + blocks * Q0Gemm.PANEL_BLOCK + b] = Float.float16ToFloat(w.get(I16, p));
+            int o = (b * Q0Gemm.ROWS + r) * BLOCK;
+            ((FloatVector) ByteVector.fromMemorySegment(Simd.B_QUARTER, w, p + 2, LE)
+                    .convertShape(VectorOperators.B2F, F, 0)).intoArray(panel, o);
+            ((FloatVector) ByteVector.fromMemorySegment(Simd.B_QUARTER, w, p + 18, LE)
+                    .convertShape(VectorOperators.B2F, F, 0)).intoArray(panel, o + 16);
+            scales[b * Q0Gemm.ROWS + r] = Float.float16ToFloat(w.get(I16, p));
         }
-    }
-
-    @Override
-    public void panelTile(float[] panel, int stride, ActivationRows x, int t0, float[] sums, float[] lanes) {
-        Q0Gemm.tile(panel, stride, x, t0, sums, lanes);
     }
 }

@@ -11,11 +11,14 @@ import java.lang.foreign.MemorySegment;
  *   <li>Decode: the dot product of a weight row with one activation row, in the activation form the type reads.</li>
  *   <li>Batches: {@value FloatGemm#ROWS} weight rows at a time are expanded into a small cache-resident panel
  *       ({@link #toPanel}), which is then multiplied with {@value FloatGemm#TOKENS} activation rows at a time
- *       ({@link #panelTile}); each weight byte is read from memory once per batch.</li>
+ *       ({@link #panelTile}); each weight byte is read from memory once per batch. Q8_0 and Q4_0 instead expand
+ *       {@value Q0Gemm#ROWS} rows into {@link Q0Gemm}'s panel ({@link #toBlockPanel}), multiplied with tiles of 16
+ *       tokens.</li>
  * </ul>
  * A row's result is bit for bit the same on both paths, so it does not depend on the rest of the batch (batched
- * serving relies on this). For F32, F16, Q8_0 and Q4_0 both paths add in the order of ggml's CPU kernels
- * (llamafile's tinyBLAS), so that the results agree with llama.cpp's bit for bit where the inputs do.
+ * serving relies on this). For F32 and F16 both paths add in the order of ggml's CPU kernels (llamafile's
+ * tinyBLAS), so that the results agree with llama.cpp's bit for bit where the inputs do; Q8_0 and Q4_0 round as
+ * ggml does up to the order of the float additions ({@link Q0Gemm}).
  *
  * <p>Each type has its own loops, even where two types differ in one line: the JIT compiles and profiles a method
  * once, and a loop shared by two types would be compiled on the profile of whichever ran first. No kernel calls a
@@ -24,8 +27,11 @@ import java.lang.foreign.MemorySegment;
 sealed interface WeightKernel
         permits F32Kernel, F16Kernel, Bf16Kernel, Q8_0Kernel, Q4_0Kernel, SuperBlockKernel, PortableKernel {
 
-    /** Floats of scratch a kernel may use: one 16-lane accumulator per output of a 4 × 4 tile. */
-    int SCRATCH = 256;
+    /**
+     * Floats of scratch a kernel may use: one 16-lane accumulator per output of a 4 × 4 tile, or 16 blocks'
+     * products and their sums and scales.
+     */
+    int SCRATCH = 512;
 
     /** The vector kernel for a tensor's type ({@link PortableKernel} is the other choice). */
     static WeightKernel of(Tensor w) {
@@ -53,16 +59,36 @@ sealed interface WeightKernel
      */
     float dot(MemorySegment w, long offset, ActivationRows x, int row, float[] lanes);
 
+    /** Whether batches take {@link Q0Gemm}'s product ({@link #toBlockPanel}) instead of the float panel tiles. */
+    default boolean blockProduct() {
+        return false;
+    }
+
+    /**
+     * Q8_0 / Q4_0: expands the weight row at byte {@code offset} ({@code n} elements) into row {@code r} of a
+     * {@link Q0Gemm} panel: the quants of block b as floats at {@code panel[(b * Q0Gemm.ROWS + r) * 32 ..]}, its
+     * scale at {@code scales[b * Q0Gemm.ROWS + r]}.
+     */
+    default void toBlockPanel(MemorySegment w, long offset, int n, float[] panel, float[] scales, int r) {
+        throw new UnsupportedOperationException(type() + " takes the float panel path");
+    }
+
     /** Floats that one weight row of {@code n} elements takes in a panel. */
-    int panelStride(int n);
+    default int panelStride(int n) {
+        throw new UnsupportedOperationException(type() + " takes the block product path");
+    }
 
     /** Expands the weight row at byte {@code offset} into {@code panel[panelOffset ..]}. */
-    void toPanel(MemorySegment w, long offset, float[] panel, int panelOffset, int n);
+    default void toPanel(MemorySegment w, long offset, float[] panel, int panelOffset, int n) {
+        throw new UnsupportedOperationException(type() + " takes the block product path");
+    }
 
     /**
      * {@code sums[r * TOKENS + t] = dot(panel row r, activation row t0 + t)} for the panel's {@value FloatGemm#ROWS}
      * rows ({@code stride} floats apart) and {@value FloatGemm#TOKENS} activation rows from {@code t0};
      * {@code lanes} is scratch of at least {@value #SCRATCH} floats.
      */
-    void panelTile(float[] panel, int stride, ActivationRows x, int t0, float[] sums, float[] lanes);
+    default void panelTile(float[] panel, int stride, ActivationRows x, int t0, float[] sums, float[] lanes) {
+        throw new UnsupportedOperationException(type() + " takes the block product path");
+    }
 }
