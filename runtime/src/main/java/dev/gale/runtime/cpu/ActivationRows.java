@@ -9,10 +9,10 @@ import java.util.Arrays;
  * which converts a matmul's input to the weight type's "vec-dot type" first, so results match llama.cpp closely:
  * <ul>
  *   <li>F16 / BF16 weights: the input rounded to fp16 / bf16 ({@link #rounded});</li>
- *   <li>Q8_0 / Q4_0 weights: the input quantized to Q8_0 blocks of 32 ({@link #q8}, {@link #q8Scale}; for the
- *       batched product also transposed into tiles of 16 tokens, {@link #q8Tiles});</li>
+ *   <li>Q8_0 / Q4_0 weights: the input quantized to Q8_0 blocks of 32 ({@link #q8}, {@link #q8Scale});</li>
  *   <li>k-quant weights: the input quantized to Q8_K blocks of 256 ({@link #qkValues}).</li>
  * </ul>
+ * For {@link BlockGemm}'s batched product, the form is also transposed into tiles of 16 tokens ({@link #tiles}).
  * A form is computed at most once per {@link #set} and shared by every matrix
  * that reads the same input; arrays are allocated on first use, so a model only pays for the forms it needs.
  *
@@ -43,13 +43,15 @@ public final class ActivationRows {
     float[] q8Values;
     private boolean q8ValuesReady;
     /**
-     * The Q8_0 quants transposed into tiles of {@value Q0Gemm#TILE} tokens for {@link Q0Gemm}: element k of
-     * token {@code 16 j + l} at {@code q8Tiles[(j * width + k) * 16 + l]}; tokens past the batch are 0.
+     * The activation form of {@link #tilesAs} transposed into tiles of {@value BlockGemm#TILE} tokens for
+     * {@link BlockGemm}, over the width rounded up to whole blocks of 32 ({@link #blockWidth()}): element k of token
+     * {@code 16 j + l} at {@code tiles[(j * blockWidth + k) * 16 + l]}; padding elements and tokens are 0.
      */
-    float[] q8Tiles;
-    /** The block scales in the same tiles: block b of token {@code 16 j + l} at {@code [(j * blocks + b) * 16 + l]}. */
-    float[] q8TileScales;
-    private boolean q8TilesReady;
+    float[] tiles;
+    /** Per tile and block of 32, the 16 tokens' block scales (Q8_0), or ones (F16, BF16). */
+    float[] tileScales;
+    /** The form in {@link #tiles}: Q8_0 (for Q8_0 and Q4_0 weights), F16 or BF16; null when not ready. */
+    private GgmlType tilesAs;
 
     /** Q8_K form: scale × quant, the exact value each element of the Q8_K quantization stands for. */
     float[] qkValues;
@@ -90,7 +92,7 @@ public final class ActivationRows {
         rows = n;
         roundedAs = null;
         q8Ready = false;
-        q8TilesReady = false;
+        tilesAs = null;
         q8ValuesReady = false;
         qkReady = false;
     }
@@ -163,33 +165,56 @@ public final class ActivationRows {
         q8ValuesReady = true;
     }
 
-    /** Makes sure the Q8_0 form and its tiles ({@link #q8Tiles}) are ready. */
-    void prepareQ8_0Tiles() {
-        prepareQ8_0();
-        if (q8TilesReady) {
+    /** The width rounded up to a whole number of blocks of 32: the width of {@link #tiles}. */
+    int blockWidth() {
+        return (width + Q8_0_BLOCK - 1) / Q8_0_BLOCK * Q8_0_BLOCK;
+    }
+
+    /**
+     * Makes sure {@link #tiles} hold the form {@code form} reads: the Q8_0 quants and scales for Q8_0 (and Q4_0)
+     * weights, the fp16- or bf16-rounded values with unit scales for F16 / BF16 weights.
+     */
+    void prepareTiles(GgmlType form) {
+        if (tilesAs == form) {
             return;
         }
-        int tile = Q0Gemm.TILE;
-        int blocks = width / Q8_0_BLOCK;
-        if (q8Tiles == null) {
+        int tile = BlockGemm.TILE;
+        int bw = blockWidth();
+        int blocks = bw / Q8_0_BLOCK;
+        if (tiles == null) {
             int tiles = (capacityRows + tile - 1) / tile;
-            q8Tiles = new float[tiles * tile * width];
-            q8TileScales = new float[tiles * tile * blocks];
+            this.tiles = new float[tiles * tile * bw];
+            tileScales = new float[tiles * tile * blocks];
         }
-        int tiles = (rows + tile - 1) / tile;
-        Arrays.fill(q8Tiles, 0, tiles * tile * width, 0f);
-        Arrays.fill(q8TileScales, 0, tiles * tile * blocks, 0f);
-        for (int t = 0; t < rows; t++) {
-            int j = t / tile;
-            int l = t % tile;
-            for (int k = 0; k < width; k++) {
-                q8Tiles[(j * width + k) * tile + l] = q8[t * width + k];
+        int count = (rows + tile - 1) / tile;
+        Arrays.fill(tiles, 0, count * tile * bw, 0f);
+        Arrays.fill(tileScales, 0, count * tile * blocks, 0f);
+        if (form == GgmlType.Q8_0) {
+            prepareQ8_0();
+            for (int t = 0; t < rows; t++) {
+                int j = t / tile;
+                int l = t % tile;
+                for (int k = 0; k < width; k++) {
+                    tiles[(j * bw + k) * tile + l] = q8[t * width + k];
+                }
+                for (int b = 0; b < blocks; b++) {
+                    tileScales[(j * blocks + b) * tile + l] = q8Scale[t * blocks + b];
+                }
             }
-            for (int b2 = 0; b2 < blocks; b2++) {
-                q8TileScales[(j * blocks + b2) * tile + l] = q8Scale[t * blocks + b2];
+        } else {
+            float[] v = rounded(form);
+            for (int t = 0; t < rows; t++) {
+                int j = t / tile;
+                int l = t % tile;
+                for (int k = 0; k < width; k++) {
+                    tiles[(j * bw + k) * tile + l] = v[t * width + k];
+                }
+                for (int b = 0; b < blocks; b++) {
+                    tileScales[(j * blocks + b) * tile + l] = 1f;
+                }
             }
         }
-        q8TilesReady = true;
+        tilesAs = form;
     }
 
     /** Makes sure the Q8_K form is ready; the width must be a multiple of 256. */

@@ -29,6 +29,9 @@ final class Bf16Kernel implements WeightKernel {
     @Override
     public void prepare(ActivationRows x, boolean batched) {
         x.rounded(GgmlType.BF16);
+        if (batched) {
+            x.prepareTiles(GgmlType.BF16);
+        }
     }
 
     /** One 16-lane fused multiply-add chain over the row, then a halving sum. */
@@ -50,6 +53,26 @@ final class Bf16Kernel implements WeightKernel {
             s += Float16.bf16ToFloat(w.get(I16, offset + 2L * i)) * a[xo + i];
         }
         return s;
+    }
+
+    @Override
+    public boolean blockProduct() {
+        return true;
+    }
+
+    @Override
+    public void toBlockPanel(MemorySegment w, long offset, int n, float[] panel, float[] scales, int r) {
+        int vectors = n & ~15;
+        for (int i = 0; i < vectors; i += 16) {
+            FloatVector value = ((IntVector) ShortVector.fromMemorySegment(Simd.S_HALF, w, offset + 2L * i, LE)
+                    .convertShape(VectorOperators.S2I, Simd.I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            // elements i..i+15 are half a block: block i / 32, at position i % 32
+            value.intoArray(panel, ((i >> 5) * BlockGemm.ROWS + r) * BlockGemm.BLOCK + (i & 31));
+        }
+        for (int i = vectors; i < n; i++) {
+            panel[((i >> 5) * BlockGemm.ROWS + r) * BlockGemm.BLOCK + (i & 31)] = Float16.bf16ToFloat(w.get(I16, offset + 2L * i));
+        }
+        BlockGemm.padRow(n, panel, scales, r);
     }
 
     @Override

@@ -28,6 +28,9 @@ final class F16Kernel implements WeightKernel {
     @Override
     public void prepare(ActivationRows x, boolean batched) {
         x.rounded(GgmlType.F16);
+        if (batched) {
+            x.prepareTiles(GgmlType.F16);
+        }
     }
 
     /** One 16-lane fused multiply-add chain over the row, then a halving sum. */
@@ -56,6 +59,32 @@ final class F16Kernel implements WeightKernel {
             s += Float.float16ToFloat(w.get(I16, offset + 2L * i)) * a[xo + i];
         }
         return s;
+    }
+
+    @Override
+    public boolean blockProduct() {
+        return true;
+    }
+
+    @Override
+    public void toBlockPanel(MemorySegment w, long offset, int n, float[] panel, float[] scales, int r) {
+        int vectors = n & ~15;
+        for (int i = 0; i < vectors; i += 16) {
+            IntVector h = (IntVector) ShortVector.fromMemorySegment(Simd.S_HALF, w, offset + 2L * i, LE)
+                    .convertShape(VectorOperators.S2I, Simd.I, 0);
+            // as in toPanel
+            IntVector magnitude = h.and(0x7fff);
+            VectorMask<Integer> subnormal = magnitude.compare(VectorOperators.LT, 0x400);
+            FloatVector value = magnitude.lanewise(VectorOperators.LSHL, 13).add(0x38000000).add(0x00800000, subnormal)
+                    .reinterpretAsFloats().sub(0x1p-14f, subnormal.cast(F))
+                    .reinterpretAsInts().or(h.and(0x80000000)).reinterpretAsFloats();
+            // elements i..i+15 are half a block: block i / 32, at position i % 32
+            value.intoArray(panel, ((i >> 5) * BlockGemm.ROWS + r) * BlockGemm.BLOCK + (i & 31));
+        }
+        for (int i = vectors; i < n; i++) {
+            panel[((i >> 5) * BlockGemm.ROWS + r) * BlockGemm.BLOCK + (i & 31)] = Float.float16ToFloat(w.get(I16, offset + 2L * i));
+        }
+        BlockGemm.padRow(n, panel, scales, r);
     }
 
     @Override

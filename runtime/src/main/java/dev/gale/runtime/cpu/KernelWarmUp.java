@@ -20,7 +20,7 @@ final class KernelWarmUp {
     /** Products per path: the kernels' loops then pass the JIT's compile thresholds several times over. */
     private static final int DECODE_PRODUCTS = 400;
     private static final int BATCH_PRODUCTS = 100;
-    /** A batch of 40 tokens runs each batched kernel: Q0Gemm's pair of 16-token tiles and its single tile. */
+    /** A batch of 40 tokens runs each batched kernel: BlockGemm's pair of 16-token tiles and its single tile. */
     private static final int BATCH_TOKENS = 40;
 
     private KernelWarmUp() {}

@@ -12,9 +12,9 @@ import java.util.Arrays;
  *   <li>One activation row (decode): each weight row is streamed once through the type's vector dot kernel.</li>
  *   <li>Several rows (prefill): {@value FloatGemm#ROWS} weight rows at a time are expanded into a per-thread
  *       panel, and every {@value FloatGemm#TOKENS} tokens of the batch are multiplied with it in registers, so
- *       each weight block is read from memory once per batch. Q8_0 and Q4_0 weights ({@link Q0Gemm}) expand
- *       {@value Q0Gemm#ROWS} rows at a time and multiply them with tiles of 16 or 32 tokens, from
- *       {@value Q0Gemm#MIN_TOKENS} tokens on.</li>
+ *       each weight block is read from memory once per batch. Q8_0, Q4_0, F16 and BF16 weights ({@link BlockGemm}) expand
+ *       {@value BlockGemm#ROWS} rows at a time and multiply them with tiles of 16 or 32 tokens, from
+ *       {@value BlockGemm#MIN_TOKENS} tokens on.</li>
  * </ul>
  * An instance owns its parallel-loop bodies and per-thread scratch, so a product allocates nothing; it is used by
  * one thread at a time.
@@ -82,7 +82,7 @@ public final class MatMul {
         }
         WeightKernel k = portable ? PortableKernel.of(w.name(), w.type()) : WeightKernel.of(w);
         boolean block = k.blockProduct();
-        boolean batched = x.rows() >= (block ? Q0Gemm.MIN_TOKENS : PANEL_MIN_ROWS);
+        boolean batched = x.rows() >= (block ? BlockGemm.MIN_TOKENS : PANEL_MIN_ROWS);
         k.prepare(x, batched);
         this.kernel = k;
         this.data = w.data();
@@ -95,7 +95,7 @@ public final class MatMul {
         this.outOffset = outOffset;
         try {
             if (batched && block) {
-                pool.parallelFor((rowCount + Q0Gemm.ROWS - 1) / Q0Gemm.ROWS, blockBody);
+                pool.parallelFor((rowCount + BlockGemm.ROWS - 1) / BlockGemm.ROWS, blockBody);
             } else if (batched) {
                 pool.parallelFor((rowCount + FloatGemm.ROWS - 1) / FloatGemm.ROWS, panelBody);
             } else {
@@ -133,44 +133,45 @@ public final class MatMul {
         return s;
     }
 
-    /** Panels {@code [start, end)} of {@value Q0Gemm#ROWS} weight rows each, through {@link Q0Gemm}. */
+    /** Panels {@code [start, end)} of {@value BlockGemm#ROWS} weight rows each, through {@link BlockGemm}. */
     private void blockPanels(int start, int end) {
         WeightKernel k = kernel;
         MemorySegment w = data;
         ActivationRows in = x;
         int width = in.width();
-        int blocks = width / Q0Gemm.BLOCK;
+        int blockWidth = in.blockWidth();
+        int blocks = blockWidth / BlockGemm.BLOCK;
         int worker = pool.workerIndex();
         float[] panel = panels[worker];
-        if (panel == null || panel.length < Q0Gemm.ROWS * width) {
-            panel = new float[Q0Gemm.ROWS * width];
+        if (panel == null || panel.length < BlockGemm.ROWS * blockWidth) {
+            panel = new float[BlockGemm.ROWS * blockWidth];
             panels[worker] = panel;
         }
         float[] scales = blockScales[worker];
-        if (scales == null || scales.length < Q0Gemm.ROWS * blocks) {
-            scales = new float[Q0Gemm.ROWS * blocks];
+        if (scales == null || scales.length < BlockGemm.ROWS * blocks) {
+            scales = new float[BlockGemm.ROWS * blocks];
             blockScales[worker] = scales;
         }
         float[] acc = accumulators[worker];
         if (acc == null) {
-            acc = new float[Q0Gemm.ACCUMULATOR_FLOATS];
+            acc = new float[BlockGemm.ACCUMULATOR_FLOATS];
             accumulators[worker] = acc;
         }
         float[] scratch = scratch(worker);
         for (int group = start; group < end; group++) {
-            int r0 = group * Q0Gemm.ROWS;
-            int rows = Math.min(Q0Gemm.ROWS, rowCount - r0);
+            int r0 = group * BlockGemm.ROWS;
+            int rows = Math.min(BlockGemm.ROWS, rowCount - r0);
             for (int i = 0; i < rows; i++) {
                 k.toBlockPanel(w, (rowStart + r0 + i) * rowBytes, width, panel, scales, i);
             }
-            if (rows < Q0Gemm.ROWS) {
+            if (rows < BlockGemm.ROWS) {
                 // the missing rows multiply as zeros; their results are not stored
                 for (int b = 0; b < blocks; b++) {
-                    Arrays.fill(panel, (b * Q0Gemm.ROWS + rows) * Q0Gemm.BLOCK, (b + 1) * Q0Gemm.ROWS * Q0Gemm.BLOCK, 0f);
-                    Arrays.fill(scales, b * Q0Gemm.ROWS + rows, (b + 1) * Q0Gemm.ROWS, 0f);
+                    Arrays.fill(panel, (b * BlockGemm.ROWS + rows) * BlockGemm.BLOCK, (b + 1) * BlockGemm.ROWS * BlockGemm.BLOCK, 0f);
+                    Arrays.fill(scales, b * BlockGemm.ROWS + rows, (b + 1) * BlockGemm.ROWS, 0f);
                 }
             }
-            Q0Gemm.multiply(panel, scales, in, rows, acc, scratch, out, outStride, outOffset + r0);
+            BlockGemm.multiply(panel, scales, in, rows, acc, scratch, out, outStride, outOffset + r0);
         }
     }
 

@@ -17,8 +17,8 @@ import jdk.incubator.vector.VectorOperators;
  * Q4_0 weights (blocks of 32: fp16 scale, 16 bytes whose low nibbles are elements 0..15 and high nibbles 16..31,
  * each stored +8) with Q8_0 activations. One token ({@link #dot}) in
  * ggml's arithmetic: 8 lanes of exact 4-product integer sums per block, times the product of the block scales,
- * accumulated with one fused multiply-add per lane and block. Batches of {@value Q0Gemm#MIN_TOKENS} tokens or more
- * go through {@link Q0Gemm} ({@link #toBlockPanel}).
+ * accumulated with one fused multiply-add per lane and block. Batches of {@value BlockGemm#MIN_TOKENS} tokens or more
+ * go through {@link BlockGemm} ({@link #toBlockPanel}).
  */
 final class Q4_0Kernel implements WeightKernel {
     static final Q4_0Kernel INSTANCE = new Q4_0Kernel();
@@ -35,7 +35,7 @@ final class Q4_0Kernel implements WeightKernel {
     @Override
     public void prepare(ActivationRows x, boolean batched) {
         if (batched) {
-            x.prepareQ8_0Tiles();
+            x.prepareTiles(GgmlType.Q8_0);
         } else {
             x.prepareQ8_0();
         }
@@ -81,13 +81,13 @@ final class Q4_0Kernel implements WeightKernel {
         int blocks = n / BLOCK;
         for (int b = 0; b < blocks; b++) {
             long p = offset + (long) BLOCK_BYTES * b;
-            int o = (b * Q0Gemm.ROWS + r) * BLOCK;
+            int o = (b * BlockGemm.ROWS + r) * BLOCK;
             IntVector bytes = (IntVector) ByteVector.fromMemorySegment(Simd.B_QUARTER, w, p + 2, LE)
                     .convertShape(VectorOperators.ZERO_EXTEND_B2I, Simd.I, 0);
             ((FloatVector) bytes.and(15).sub(8).convert(VectorOperators.I2F, 0)).intoArray(panel, o);
             ((FloatVector) bytes.lanewise(VectorOperators.LSHR, 4).sub(8).convert(VectorOperators.I2F, 0))
                     .intoArray(panel, o + 16);
-            scales[b * Q0Gemm.ROWS + r] = Float.float16ToFloat(w.get(I16, p));
+            scales[b * BlockGemm.ROWS + r] = Float.float16ToFloat(w.get(I16, p));
         }
     }
 }

@@ -16,8 +16,8 @@ import jdk.incubator.vector.VectorOperators;
 /**
  * Q8_0 weights (blocks of 32: fp16 scale, 32 int8 quants) with Q8_0 activations. One token ({@link #dot}) in
  * ggml's arithmetic: 8 lanes of exact 4-product integer sums per block, times the product of the block scales,
- * accumulated with one fused multiply-add per lane and block. Batches of {@value Q0Gemm#MIN_TOKENS} tokens or more
- * go through {@link Q0Gemm} ({@link #toBlockPanel}).
+ * accumulated with one fused multiply-add per lane and block. Batches of {@value BlockGemm#MIN_TOKENS} tokens or more
+ * go through {@link BlockGemm} ({@link #toBlockPanel}).
  */
 final class Q8_0Kernel implements WeightKernel {
     static final Q8_0Kernel INSTANCE = new Q8_0Kernel();
@@ -34,7 +34,7 @@ final class Q8_0Kernel implements WeightKernel {
     @Override
     public void prepare(ActivationRows x, boolean batched) {
         if (batched) {
-            x.prepareQ8_0Tiles();
+            x.prepareTiles(GgmlType.Q8_0);
         } else {
             x.prepareQ8_0();
         }
@@ -76,12 +76,12 @@ final class Q8_0Kernel implements WeightKernel {
         int blocks = n / BLOCK;
         for (int b = 0; b < blocks; b++) {
             long p = offset + (long) BLOCK_BYTES * b;
-            int o = (b * Q0Gemm.ROWS + r) * BLOCK;
+            int o = (b * BlockGemm.ROWS + r) * BLOCK;
             ((FloatVector) ByteVector.fromMemorySegment(Simd.B_QUARTER, w, p + 2, LE)
                     .convertShape(VectorOperators.B2F, F, 0)).intoArray(panel, o);
             ((FloatVector) ByteVector.fromMemorySegment(Simd.B_QUARTER, w, p + 18, LE)
                     .convertShape(VectorOperators.B2F, F, 0)).intoArray(panel, o + 16);
-            scales[b * Q0Gemm.ROWS + r] = Float.float16ToFloat(w.get(I16, p));
+            scales[b * BlockGemm.ROWS + r] = Float.float16ToFloat(w.get(I16, p));
         }
     }
 }

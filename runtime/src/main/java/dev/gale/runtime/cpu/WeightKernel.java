@@ -11,14 +11,14 @@ import java.lang.foreign.MemorySegment;
  *   <li>Decode: the dot product of a weight row with one activation row, in the activation form the type reads.</li>
  *   <li>Batches: {@value FloatGemm#ROWS} weight rows at a time are expanded into a small cache-resident panel
  *       ({@link #toPanel}), which is then multiplied with {@value FloatGemm#TOKENS} activation rows at a time
- *       ({@link #panelTile}); each weight byte is read from memory once per batch. Q8_0 and Q4_0 instead expand
- *       {@value Q0Gemm#ROWS} rows into {@link Q0Gemm}'s panel ({@link #toBlockPanel}), multiplied with tiles of 16
- *       tokens.</li>
+ *       ({@link #panelTile}); each weight byte is read from memory once per batch. Q8_0, Q4_0, F16 and BF16 instead
+ *       expand {@value BlockGemm#ROWS} rows into {@link BlockGemm}'s panel ({@link #toBlockPanel}), multiplied with
+ *       tiles of 16 tokens.</li>
  * </ul>
  * A row's result is bit for bit the same on both paths, so it does not depend on the rest of the batch (batched
  * serving relies on this). For F32 and F16 both paths add in the order of ggml's CPU kernels (llamafile's
  * tinyBLAS), so that the results agree with llama.cpp's bit for bit where the inputs do; Q8_0 and Q4_0 round as
- * ggml does up to the order of the float additions ({@link Q0Gemm}).
+ * ggml does up to the order of the float additions ({@link BlockGemm}).
  *
  * <p>Each type has its own loops, even where two types differ in one line: the JIT compiles and profiles a method
  * once, and a loop shared by two types would be compiled on the profile of whichever ran first. No kernel calls a
@@ -59,15 +59,16 @@ sealed interface WeightKernel
      */
     float dot(MemorySegment w, long offset, ActivationRows x, int row, float[] lanes);
 
-    /** Whether batches take {@link Q0Gemm}'s product ({@link #toBlockPanel}) instead of the float panel tiles. */
+    /** Whether batches take {@link BlockGemm}'s product ({@link #toBlockPanel}) instead of the float panel tiles. */
     default boolean blockProduct() {
         return false;
     }
 
     /**
-     * Q8_0 / Q4_0: expands the weight row at byte {@code offset} ({@code n} elements) into row {@code r} of a
-     * {@link Q0Gemm} panel: the quants of block b as floats at {@code panel[(b * Q0Gemm.ROWS + r) * 32 ..]}, its
-     * scale at {@code scales[b * Q0Gemm.ROWS + r]}.
+     * Expands the weight row at byte {@code offset} ({@code n} elements) into row {@code r} of a {@link BlockGemm}
+     * panel: the values of block b (of 32) as floats at {@code panel[(b * BlockGemm.ROWS + r) * 32 ..]} (zeros past
+     * the row's end), its scale at {@code scales[b * BlockGemm.ROWS + r]} (1 for float weights). The kernels whose
+     * {@link #blockProduct} is true implement it.
      */
     default void toBlockPanel(MemorySegment w, long offset, int n, float[] panel, float[] scales, int r) {
         throw new UnsupportedOperationException(type() + " takes the float panel path");

@@ -23,7 +23,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * Sequences decoded together in a batched session, with chunked prompts, small KV blocks and a shared prefix, give
  * the logits they give alone in a single-sequence session: exactly, except with Q8_0 and Q4_0 weights, whose batched
- * product adds in another order than their decode kernel ({@link Q0Gemm}). There a float-rounding difference can
+ * product adds in another order than their decode kernel ({@link BlockGemm}). There a float-rounding difference can
  * move an activation across a Q8_0 rounding boundary, which these random-weight models amplify (tiny-gemma2-q8_0:
  * 0.16 at one step; ../shared/golden/README.md sees up to 0.27 between engines), so those agree within
  * {@value #QUANTIZED_TOLERANCE}: far below what a batching error (a wrong position, block or sequence) moves.

@@ -85,8 +85,8 @@ class MatMulTest {
 
     /**
      * A row's result does not depend on the rest of the batch: alone (the decode kernels) it is bit for bit what it
-     * is among others (the panel kernels), except for Q8_0 and Q4_0, whose batched product ({@link Q0Gemm}) adds
-     * the same exact block sums in another order: there the two agree to float rounding.
+     * is among others (the panel kernels), except for Q8_0, Q4_0, F16 and BF16, whose batched product
+     * ({@link BlockGemm}) adds in another order: there the two agree to float rounding.
      */
     @ParameterizedTest(name = "{0} portable {1}")
     @MethodSource("types")
@@ -101,6 +101,8 @@ class MatMulTest {
         }
         batch.set(37);
         MatMul mm = new MatMul(POOL, portable);
+        boolean blockProduct = !portable && (type == GgmlType.Q8_0 || type == GgmlType.Q4_0 || type == GgmlType.F16
+                || type == GgmlType.BF16);
         float[] together = new float[37 * 9];
         mm.apply(w, batch, together);
         ActivationRows one = new ActivationRows(1, width);
@@ -110,7 +112,7 @@ class MatMulTest {
             one.set(1);
             mm.apply(w, one, alone);
             for (int r = 0; r < 9; r++) {
-                if (!portable && (type == GgmlType.Q8_0 || type == GgmlType.Q4_0)) {
+                if (blockProduct) {
                     assertEquals(alone[r], together[t * 9 + r], 1e-6f * Math.max(1f, Math.abs(alone[r])),
                             type + " row " + r + " token " + t);
                 } else {

@@ -6,27 +6,28 @@ import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 
 /**
- * The batched product of Q8_0 and Q4_0 weights with Q8_0 activations:
+ * The batched product for Q8_0, Q4_0, F16 and BF16 weights: {@value #ROWS} weight rows, expanded to floats block
+ * by block of 32 ({@link WeightKernel#toBlockPanel}), times tiles of {@value #TILE} tokens laid out by
+ * {@link ActivationRows#prepareTiles}: a 16-lane vector holds one position of 16 tokens, so each weight value is
+ * broadcast once and multiplied with 16 (or 32) tokens at a time, and the 12 × 16 (or 12 × 32) block sums stay in
+ * registers. About 1.5–2.7× the multiply-adds per second of the 4 × 4 tiles of {@link FloatGemm}.
  * <ol>
- *   <li>each block of 32 gives the exact integer sum of its 32 quant products (computed in float: every partial sum
- *       is an integer below 2^24, so no order rounds);</li>
- *   <li>block {@code b} adds {@code sum × (weight scale × activation scale)} with one fused multiply-add into
- *       accumulator slot {@code b mod 16};</li>
+ *   <li>Each block of 32 gives the sum of its 32 products. For Q8_0 and Q4_0 weights (against Q8_0 activations)
+ *       the products are integers and every partial sum is below 2^24, so the block sum is exact whatever the
+ *       order;</li>
+ *   <li>block {@code b} adds {@code sum × (weight scale × activation scale)} (scales of 1 for F16 and BF16) with
+ *       one fused multiply-add into accumulator slot {@code b mod 16};</li>
  *   <li>the 16 slots are summed as {@link Simd#sum16}'s halving tree.</li>
  * </ol>
- * This is ggml's rounding up to the order of the float additions (ggml keeps 8 lanes of 4-product sums, as the
- * decode kernels {@link Q8_0Kernel#dot} and {@link Q4_0Kernel#dot} do): every golden in ../shared/golden passes with
- * it. A token's result in a batch therefore agrees with its result alone to float rounding, not bit for bit (the
- * decode kernels cannot afford this order: it needs each block's sum across the lanes of a vector). Each result
- * depends only on its own weight row and token, never on the rest of the batch.
- *
- * <p>The batched product multiplies a panel of {@value #ROWS} weight rows, expanded to floats block by block
- * (quants at {@code panel[(b * ROWS + r) * 32 ..]}, scales at {@code scales[b * ROWS + r]}), with tiles of
- * {@value #TILE} tokens laid out by {@link ActivationRows#prepareQ8_0Tiles}: a 16-lane vector holds one position of
- * 16 tokens, so each weight quant is broadcast once and multiplied with 16 (or 32) tokens at a time, and the
- * 12 × 16 (or 12 × 32) block sums stay in registers.
+ * For Q8_0 and Q4_0 this is ggml's rounding up to the order of the float additions (ggml keeps 8 lanes of
+ * 4-product sums, as the decode kernels {@link Q8_0Kernel#dot} and {@link Q4_0Kernel#dot} do); for F16 and BF16 the
+ * order differs from the decode kernels' 16-lane chains. Every golden in ../shared/golden passes. A token's
+ * result in a batch therefore agrees with its result alone to float rounding, not bit for bit (the decode kernels
+ * cannot afford this order: it needs each block's sum across the lanes of a vector). Each result depends only on
+ * its own weight row and token, never on the rest of the batch. (F32 batches keep {@link FloatGemm}, bit for bit
+ * equal to the decode kernel.)
  */
-final class Q0Gemm {
+final class BlockGemm {
     static final int BLOCK = 32;
     /** Weight rows of a panel. */
     static final int ROWS = 12;
@@ -41,21 +42,36 @@ final class Q0Gemm {
     /** Batches of at least this many tokens take the batched product; fewer run the decode kernel per token. */
     static final int MIN_TOKENS = 4;
 
-    private Q0Gemm() {}
+    private BlockGemm() {}
+
+    /**
+     * Completes row {@code r} of a panel of float weights whose {@code n} values are in place: zeros after them up
+     * to a whole block, and unit block scales.
+     */
+    static void padRow(int n, float[] panel, float[] scales, int r) {
+        int blocks = (n + BLOCK - 1) / BLOCK;
+        if (n % BLOCK != 0) {
+            int o = ((blocks - 1) * ROWS + r) * BLOCK;
+            Arrays.fill(panel, o + n % BLOCK, o + BLOCK, 0f);
+        }
+        for (int b = 0; b < blocks; b++) {
+            scales[b * ROWS + r] = 1f;
+        }
+    }
 
     /**
      * Rows {@code [0, rows)} of the panel times tokens {@code [0, n)} of {@code x} (prepared with
-     * {@link ActivationRows#prepareQ8_0Tiles}) into {@code out[t * outStride + outOffset + r]}; {@code acc} holds
+     * {@link ActivationRows#prepareTiles}) into {@code out[t * outStride + outOffset + r]}; {@code acc} holds
      * {@link #ACCUMULATOR_FLOATS} floats and {@code lanes} at least 16.
      */
     static void multiply(float[] panel, float[] scales, ActivationRows x, int rows, float[] acc, float[] lanes,
                          float[] out, int outStride, int outOffset) {
         int n = x.rows();
-        int width = x.width();
+        int width = x.blockWidth();
         int blocks = width / BLOCK;
         int tiles = (n + TILE - 1) / TILE;
-        float[] xt = x.q8Tiles;
-        float[] xs = x.q8TileScales;
+        float[] xt = x.tiles;
+        float[] xs = x.tileScales;
         for (int tile = 0; tile < tiles; tile += 2) {
             Arrays.fill(acc, 0f);
             boolean pair = tile + 1 < tiles;
