@@ -189,28 +189,35 @@ public final class ActivationRows {
         int count = (rows + tile - 1) / tile;
         Arrays.fill(tiles, 0, count * tile * bw, 0f);
         Arrays.fill(tileScales, 0, count * tile * blocks, 0f);
+        // written in order, each tile position by position; the rows are read 16 at a time
         if (form == GgmlType.Q8_0) {
             prepareQ8_0();
-            for (int t = 0; t < rows; t++) {
-                int j = t / tile;
-                int l = t % tile;
+            for (int j = 0; j < count; j++) {
+                int tokens = Math.min(tile, rows - j * tile);
                 for (int k = 0; k < width; k++) {
-                    tiles[(j * bw + k) * tile + l] = q8[t * width + k];
+                    int o = (j * bw + k) * tile;
+                    for (int l = 0; l < tokens; l++) {
+                        tiles[o + l] = q8[(j * tile + l) * width + k];
+                    }
                 }
                 for (int b = 0; b < blocks; b++) {
-                    tileScales[(j * blocks + b) * tile + l] = q8Scale[t * blocks + b];
+                    for (int l = 0; l < tokens; l++) {
+                        tileScales[(j * blocks + b) * tile + l] = q8Scale[(j * tile + l) * blocks + b];
+                    }
                 }
             }
         } else {
             float[] v = rounded(form);
-            for (int t = 0; t < rows; t++) {
-                int j = t / tile;
-                int l = t % tile;
+            for (int j = 0; j < count; j++) {
+                int tokens = Math.min(tile, rows - j * tile);
                 for (int k = 0; k < width; k++) {
-                    tiles[(j * bw + k) * tile + l] = v[t * width + k];
+                    int o = (j * bw + k) * tile;
+                    for (int l = 0; l < tokens; l++) {
+                        tiles[o + l] = v[(j * tile + l) * width + k];
+                    }
                 }
                 for (int b = 0; b < blocks; b++) {
-                    tileScales[(j * blocks + b) * tile + l] = 1f;
+                    Arrays.fill(tileScales, (j * blocks + b) * tile, (j * blocks + b) * tile + tokens, 1f);
                 }
             }
         }

@@ -5,6 +5,7 @@ import dev.gale.model.config.RopeLayout;
 import dev.gale.model.tensor.Tensor;
 import dev.gale.runtime.kv.PagedKvCache;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 
 /**
  * The transformer forward pass on the CPU over a batch of token rows. Each row is one token of some sequence with
@@ -44,8 +45,6 @@ final class CpuForwardPass {
     private final WorkerPool.RangeBody attentionBody = this::attendRows;
     /** Per-thread attention-score scratch, grown to the longest sequence seen. */
     private final float[][] attnScores;
-    /** Per-thread scratch for the lanes of a vector sum. */
-    private final float[][] attnLanes;
     private PagedKvCache attnKv;
     private int attnLayer;
     private int attnWindow;
@@ -61,10 +60,8 @@ final class CpuForwardPass {
         this.maxRows = maxRows;
         int b = maxRows;
         this.attnScores = new float[pool.threads()][];
-        this.attnLanes = new float[pool.threads()][];
         for (int i = 0; i < pool.threads(); i++) {
             attnScores[i] = new float[0];
-            attnLanes[i] = new float[16];
         }
         this.tokens = new int[b];
         this.positions = new int[b];
@@ -152,7 +149,6 @@ final class CpuForwardPass {
      */
     private void attendRows(int start, int end) {
         int worker = pool.workerIndex();
-        float[] lanes = attnLanes[worker];
         float[] scores = attnScores[worker];
         PagedKvCache kv = attnKv;
         int l = attnLayer;
@@ -197,8 +193,7 @@ final class CpuForwardPass {
                             acc = FloatVector.fromArray(Simd.F, q, qOff + d)
                                     .fma(FloatVector.fromArray(Simd.F, kc, kOff + d), acc);
                         }
-                        acc.intoArray(lanes, 0);
-                        s = Simd.sum16(lanes, 0);
+                        s = acc.reduceLanes(VectorOperators.ADD);
                     }
                     for (int d = vectors; d < hd; d++) {
                         s += q[qOff + d] * kc[kOff + d];
@@ -213,9 +208,18 @@ final class CpuForwardPass {
                 j0 = jEnd;
             }
             double sum = 0;
-            for (int j = first; j <= p; j++) {
-                float e = (float) Math.exp(scores[j] - max);
-                scores[j] = e;
+            int e0 = first;
+            if (Simd.WIDE_VECTORS) {
+                FloatVector m = FloatVector.broadcast(Simd.F, max);
+                for (; e0 + 16 <= p + 1; e0 += 16) {
+                    FloatVector e = FloatVector.fromArray(Simd.F, scores, e0).sub(m).lanewise(VectorOperators.EXP);
+                    e.intoArray(scores, e0);
+                    sum += e.reduceLanes(VectorOperators.ADD);
+                }
+            }
+            for (; e0 <= p; e0++) {
+                float e = (float) Math.exp(scores[e0] - max);
+                scores[e0] = e;
                 sum += e;
             }
             float inv = (float) (1.0 / sum);
