@@ -15,10 +15,10 @@ import java.lang.foreign.MemorySegment;
  *       expand {@value BlockGemm#ROWS} rows into {@link BlockGemm}'s panel ({@link #toBlockPanel}), multiplied with
  *       tiles of 16 tokens.</li>
  * </ul>
- * A row's result is bit for bit the same on both paths, so it does not depend on the rest of the batch (batched
- * serving relies on this). For F32 and F16 both paths add in the order of ggml's CPU kernels (llamafile's
- * tinyBLAS), so that the results agree with llama.cpp's bit for bit where the inputs do; Q8_0 and Q4_0 round as
- * ggml does up to the order of the float additions ({@link BlockGemm}).
+ * A row's result never depends on the other rows of a batch. On the float panel path it is bit for bit the decode
+ * kernel's; {@link BlockGemm} adds in another order, so there the two agree to float rounding. The decode kernels
+ * of F32, F16, Q8_0 and Q4_0 add in the order of ggml's CPU kernels, so that the results agree with llama.cpp's bit
+ * for bit where the inputs do.
  *
  * <p>Each type has its own loops, even where two types differ in one line: the JIT compiles and profiles a method
  * once, and a loop shared by two types would be compiled on the profile of whichever ran first. No kernel calls a
