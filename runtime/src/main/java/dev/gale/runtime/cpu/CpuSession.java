@@ -11,7 +11,7 @@ import dev.gale.runtime.kv.PagedKvCache;
  * cache is a single block spanning the context.
  */
 final class CpuSession implements InferenceSession {
-    static final int MAX_BATCH = 64;
+    static final int MAX_BATCH = 128;
     private static final int[] ONE_BLOCK = {0};
 
     private final ModelConfig c;
