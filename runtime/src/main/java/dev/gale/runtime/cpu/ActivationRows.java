@@ -3,6 +3,10 @@ package dev.gale.runtime.cpu;
 import dev.gale.model.gguf.GgmlType;
 import dev.gale.model.tensor.Float16;
 import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
 
 /**
  * A batch of activation rows ({@code n × width} floats) plus the forms the weight kernels read. This mirrors ggml,
@@ -128,14 +132,45 @@ public final class ActivationRows {
             q8Scale = new float[values.length / Q8_0_BLOCK];
         }
         int blocks = rows * width / Q8_0_BLOCK;
-        for (int b = 0; b < blocks; b++) {
-            quantizeQ8_0Block(b * Q8_0_BLOCK, b);
+        if (Simd.WIDE_VECTORS) {
+            for (int b = 0; b < blocks; b++) {
+                quantizeQ8_0BlockInVectors(b * Q8_0_BLOCK, b);
+            }
+        } else {
+            for (int b = 0; b < blocks; b++) {
+                quantizeQ8_0Block(b * Q8_0_BLOCK, b);
+            }
         }
         q8Ready = true;
     }
 
+    /**
+     * {@link #quantizeQ8_0Block} in two 16-lane vectors, with the same results: round half away from zero is
+     * computed as trunc(|x| / d + 1/2), less one where that sum was rounded up to the next integer.
+     */
+    void quantizeQ8_0BlockInVectors(int base, int block) {
+        FloatVector lo = FloatVector.fromArray(Simd.F, values, base);
+        FloatVector hi = FloatVector.fromArray(Simd.F, values, base + 16);
+        float amax = lo.abs().max(hi.abs()).reduceLanes(VectorOperators.MAX);
+        float d = amax / 127f;
+        float id = d != 0 ? 1f / d : 0f;
+        FloatVector v = lo.abs().mul(id);
+        IntVector q = (IntVector) v.add(0.5f).convert(VectorOperators.F2I, 0);
+        q = q.sub(1, ((FloatVector) q.convert(VectorOperators.I2F, 0)).sub(0.5f).compare(VectorOperators.GT, v)
+                .cast(Simd.I));
+        q = q.lanewise(VectorOperators.NEG, lo.compare(VectorOperators.LT, 0f).cast(Simd.I));
+        ((ShortVector) q.convertShape(VectorOperators.I2S, Simd.S_HALF, 0)).intoArray(q8, base);
+        v = hi.abs().mul(id);
+        q = (IntVector) v.add(0.5f).convert(VectorOperators.F2I, 0);
+        q = q.sub(1, ((FloatVector) q.convert(VectorOperators.I2F, 0)).sub(0.5f).compare(VectorOperators.GT, v)
+                .cast(Simd.I));
+        q = q.lanewise(VectorOperators.NEG, hi.compare(VectorOperators.LT, 0f).cast(Simd.I));
+        ((ShortVector) q.convertShape(VectorOperators.I2S, Simd.S_HALF, 0)).intoArray(q8, base + 16);
+        q8Scale[block] = Float16.round(d);
+    }
+
     /** ggml's quantize_row_q8_0: per block of 32, d = max|x| / 127, q = round(x / d), scale kept as fp16. */
-    private void quantizeQ8_0Block(int base, int block) {
+    void quantizeQ8_0Block(int base, int block) {
         float amax = 0;
         for (int j = 0; j < Q8_0_BLOCK; j++) {
             amax = Math.max(amax, Math.abs(values[base + j]));
