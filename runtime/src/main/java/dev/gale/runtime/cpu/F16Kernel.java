@@ -70,21 +70,29 @@ final class F16Kernel implements WeightKernel {
     public void toBlockPanel(MemorySegment w, long offset, int n, float[] panel, float[] scales, int r) {
         int vectors = n & ~15;
         for (int i = 0; i < vectors; i += 16) {
-            IntVector h = (IntVector) ShortVector.fromMemorySegment(Simd.S_HALF, w, offset + 2L * i, LE)
-                    .convertShape(VectorOperators.S2I, Simd.I, 0);
-            // as in toPanel
-            IntVector magnitude = h.and(0x7fff);
-            VectorMask<Integer> subnormal = magnitude.compare(VectorOperators.LT, 0x400);
-            FloatVector value = magnitude.lanewise(VectorOperators.LSHL, 13).add(0x38000000).add(0x00800000, subnormal)
-                    .reinterpretAsFloats().sub(0x1p-14f, subnormal.cast(F))
-                    .reinterpretAsInts().or(h.and(0x80000000)).reinterpretAsFloats();
             // elements i..i+15 are half a block: block i / 32, at position i % 32
-            value.intoArray(panel, ((i >> 5) * BlockGemm.ROWS + r) * BlockGemm.BLOCK + (i & 31));
+            toFloats(w, offset + 2L * i, panel, ((i >> 5) * BlockGemm.ROWS + r) * BlockGemm.BLOCK + (i & 31));
         }
         for (int i = vectors; i < n; i++) {
             panel[((i >> 5) * BlockGemm.ROWS + r) * BlockGemm.BLOCK + (i & 31)] = Float.float16ToFloat(w.get(I16, offset + 2L * i));
         }
         BlockGemm.padRow(n, panel, scales, r);
+    }
+
+    /**
+     * The 16 fp16 values at byte {@code at} as floats into {@code dst[o .. o + 16)}, exactly: the exponent is
+     * rebiased 15 -> 127; a subnormal is built as 2^-14 (1 + m/1024), then 2^-14 is taken away (no float arithmetic
+     * on subnormal inputs, which takes a slow path). Arrays in and out, so that it inlines without vectors crossing a
+     * call (see {@link Simd}).
+     */
+    private static void toFloats(MemorySegment w, long at, float[] dst, int o) {
+        IntVector h = (IntVector) ShortVector.fromMemorySegment(Simd.S_HALF, w, at, LE)
+                .convertShape(VectorOperators.S2I, Simd.I, 0);
+        IntVector magnitude = h.and(0x7fff);
+        VectorMask<Integer> subnormal = magnitude.compare(VectorOperators.LT, 0x400);
+        magnitude.lanewise(VectorOperators.LSHL, 13).add(0x38000000).add(0x00800000, subnormal)
+                .reinterpretAsFloats().sub(0x1p-14f, subnormal.cast(F))
+                .reinterpretAsInts().or(h.and(0x80000000)).reinterpretAsFloats().intoArray(dst, o);
     }
 
     @Override
@@ -96,16 +104,7 @@ final class F16Kernel implements WeightKernel {
     public void toPanel(MemorySegment w, long offset, float[] panel, int panelOffset, int n) {
         int vectors = n & ~15;
         for (int i = 0; i < vectors; i += 16) {
-            IntVector h = (IntVector) ShortVector.fromMemorySegment(Simd.S_HALF, w, offset + 2L * i, LE)
-                    .convertShape(VectorOperators.S2I, Simd.I, 0);
-            // fp16 -> f32 exactly: rebias the exponent 15 -> 127; a subnormal is built as 2^-14 (1 + m/1024), then
-            // 2^-14 is taken away (no float arithmetic on subnormal inputs, which takes a slow path)
-            IntVector magnitude = h.and(0x7fff);
-            VectorMask<Integer> subnormal = magnitude.compare(VectorOperators.LT, 0x400);
-            FloatVector value = magnitude.lanewise(VectorOperators.LSHL, 13).add(0x38000000).add(0x00800000, subnormal)
-                    .reinterpretAsFloats().sub(0x1p-14f, subnormal.cast(F))
-                    .reinterpretAsInts().or(h.and(0x80000000)).reinterpretAsFloats();
-            value.intoArray(panel, panelOffset + i);
+            toFloats(w, offset + 2L * i, panel, panelOffset + i);
         }
         for (int i = vectors; i < n; i++) {
             panel[panelOffset + i] = Float.float16ToFloat(w.get(I16, offset + 2L * i));
