@@ -74,27 +74,4 @@ final class Bf16Kernel implements WeightKernel {
         }
         BlockGemm.padRow(n, panel, scales, r);
     }
-
-    @Override
-    public int panelStride(int n) {
-        return n;
-    }
-
-    @Override
-    public void toPanel(MemorySegment w, long offset, float[] panel, int panelOffset, int n) {
-        int vectors = n & ~15;
-        for (int i = 0; i < vectors; i += 16) {
-            FloatVector value = ((IntVector) ShortVector.fromMemorySegment(Simd.S_HALF, w, offset + 2L * i, LE)
-                    .convertShape(VectorOperators.S2I, Simd.I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            value.intoArray(panel, panelOffset + i);
-        }
-        for (int i = vectors; i < n; i++) {
-            panel[panelOffset + i] = Float16.bf16ToFloat(w.get(I16, offset + 2L * i));
-        }
-    }
-
-    @Override
-    public void panelTile(float[] panel, int stride, ActivationRows x, int t0, float[] sums, float[] lanes) {
-        FloatGemm.tile(panel, stride, x.rounded, t0 * x.width(), x.width(), x.width(), sums, lanes);
-    }
 }

@@ -10,7 +10,7 @@ import jdk.incubator.vector.FloatVector;
  * by block of 32 ({@link WeightKernel#toBlockPanel}), times tiles of {@value #TILE} tokens laid out by
  * {@link ActivationRows#prepareTiles}: a 16-lane vector holds one position of 16 tokens, so each weight value is
  * broadcast once and multiplied with 16 (or 32) tokens at a time, and the 12 × 16 (or 12 × 32) block sums stay in
- * registers. About 1.5–2.7× the multiply-adds per second of the 4 × 4 tiles of {@link FloatGemm}.
+ * registers.
  * <ol>
  *   <li>Each block of 32 gives the sum of its 32 products. For Q8_0 and Q4_0 weights (against Q8_0 activations)
  *       the products are integers and every partial sum is below 2^24, so the block sum is exact whatever the
@@ -113,8 +113,8 @@ final class BlockGemm {
 
     /*
      * The two tile kernels: 12 weight rows × 32 tokens (two tiles) and × 16 tokens. Per block, 24 (12) vectors of
-     * exact block sums in registers; each weight quant broadcast once; then one fused multiply-add per vector into
-     * the block's slot. Written out in full: C2 keeps the accumulators in registers only for straight-line code.
+     * block sums in registers; each weight value broadcast once; then one fused multiply-add per vector into the
+     * block's slot. Written out in full: C2 keeps the accumulators in registers only for straight-line code.
      */
 
     private static void tilePair(float[] w, float[] ws, float[] xt, int xa, int xb, float[] xs, int sa, int sb, float[] c, int blocks) {

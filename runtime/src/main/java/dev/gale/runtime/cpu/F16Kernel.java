@@ -94,25 +94,4 @@ final class F16Kernel implements WeightKernel {
                 .reinterpretAsFloats().sub(0x1p-14f, subnormal.cast(F))
                 .reinterpretAsInts().or(h.and(0x80000000)).reinterpretAsFloats().intoArray(dst, o);
     }
-
-    @Override
-    public int panelStride(int n) {
-        return n;
-    }
-
-    @Override
-    public void toPanel(MemorySegment w, long offset, float[] panel, int panelOffset, int n) {
-        int vectors = n & ~15;
-        for (int i = 0; i < vectors; i += 16) {
-            toFloats(w, offset + 2L * i, panel, panelOffset + i);
-        }
-        for (int i = vectors; i < n; i++) {
-            panel[panelOffset + i] = Float.float16ToFloat(w.get(I16, offset + 2L * i));
-        }
-    }
-
-    @Override
-    public void panelTile(float[] panel, int stride, ActivationRows x, int t0, float[] sums, float[] lanes) {
-        FloatGemm.tile(panel, stride, x.rounded, t0 * x.width(), x.width(), x.width(), sums, lanes);
-    }
 }

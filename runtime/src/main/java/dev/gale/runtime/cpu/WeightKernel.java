@@ -27,11 +27,8 @@ import java.lang.foreign.MemorySegment;
 sealed interface WeightKernel
         permits F32Kernel, F16Kernel, Bf16Kernel, Q8_0Kernel, Q4_0Kernel, SuperBlockKernel, PortableKernel {
 
-    /**
-     * Floats of scratch a kernel may use: one 16-lane accumulator per output of a 4 × 4 tile, or 16 blocks'
-     * products and their sums and scales.
-     */
-    int SCRATCH = 512;
+    /** Floats of scratch a kernel may use: one 16-lane accumulator per output of a 4 × 4 tile. */
+    int SCRATCH = 256;
 
     /** The vector kernel for a tensor's type ({@link PortableKernel} is the other choice). */
     static WeightKernel of(Tensor w) {
@@ -73,6 +70,11 @@ sealed interface WeightKernel
     default void toBlockPanel(MemorySegment w, long offset, int n, float[] panel, float[] scales, int r) {
         throw new UnsupportedOperationException(type() + " takes the float panel path");
     }
+
+    /*
+     * The float panel path: F32 and the k-quants implement it (and the portable kernels); the types whose
+     * blockProduct is true never take it.
+     */
 
     /** Floats that one weight row of {@code n} elements takes in a panel. */
     default int panelStride(int n) {
