@@ -55,6 +55,47 @@ final class Bf16Kernel implements WeightKernel {
         return s;
     }
 
+    /** {@link #dot} of four rows at once (see {@link WeightKernel#dot4}), sharing the loads of the activations. */
+    @Override
+    public void dot4(MemorySegment w, long offset, long gap, ActivationRows x, int row, float[] lanes, float[] out,
+            int o, int outGap) {
+        int n = x.width();
+        float[] a = x.rounded;
+        int xo = row * n;
+        long o0 = offset;
+        long o1 = offset + gap;
+        long o2 = offset + 2 * gap;
+        long o3 = offset + 3 * gap;
+        FloatVector acc0 = FloatVector.zero(F);
+        FloatVector acc1 = acc0;
+        FloatVector acc2 = acc0;
+        FloatVector acc3 = acc0;
+        int vectors = n & ~15;
+        for (int i = 0; i < vectors; i += 16) {
+            FloatVector xv = FloatVector.fromArray(F, a, xo + i);
+            acc0 = ((IntVector) ShortVector.fromMemorySegment(Simd.S_HALF, w, o0 + 2L * i, LE)
+                    .convertShape(VectorOperators.S2I, Simd.I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xv, acc0);
+            acc1 = ((IntVector) ShortVector.fromMemorySegment(Simd.S_HALF, w, o1 + 2L * i, LE)
+                    .convertShape(VectorOperators.S2I, Simd.I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xv, acc1);
+            acc2 = ((IntVector) ShortVector.fromMemorySegment(Simd.S_HALF, w, o2 + 2L * i, LE)
+                    .convertShape(VectorOperators.S2I, Simd.I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xv, acc2);
+            acc3 = ((IntVector) ShortVector.fromMemorySegment(Simd.S_HALF, w, o3 + 2L * i, LE)
+                    .convertShape(VectorOperators.S2I, Simd.I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xv, acc3);
+        }
+        acc0.intoArray(lanes, 0);
+        acc1.intoArray(lanes, 16);
+        acc2.intoArray(lanes, 32);
+        acc3.intoArray(lanes, 48);
+        for (int j = 0; j < 4; j++) {
+            long at = offset + j * gap;
+            float s = Simd.sum16(lanes, 16 * j);
+            for (int i = vectors; i < n; i++) {
+                s += Float16.bf16ToFloat(w.get(I16, at + 2L * i)) * a[xo + i];
+            }
+            out[o + j * outGap] = s;
+        }
+    }
+
     @Override
     public boolean blockProduct() {
         return true;

@@ -42,6 +42,43 @@ final class F32Kernel implements WeightKernel {
         return s;
     }
 
+    /** {@link #dot} of four rows at once (see {@link WeightKernel#dot4}), sharing the loads of the activations. */
+    @Override
+    public void dot4(MemorySegment w, long offset, long gap, ActivationRows x, int row, float[] lanes, float[] out,
+            int o, int outGap) {
+        int n = x.width();
+        float[] a = x.values;
+        int xo = row * n;
+        long o0 = offset;
+        long o1 = offset + gap;
+        long o2 = offset + 2 * gap;
+        long o3 = offset + 3 * gap;
+        FloatVector acc0 = FloatVector.zero(F);
+        FloatVector acc1 = acc0;
+        FloatVector acc2 = acc0;
+        FloatVector acc3 = acc0;
+        int vectors = n & ~15;
+        for (int i = 0; i < vectors; i += 16) {
+            FloatVector xv = FloatVector.fromArray(F, a, xo + i);
+            acc0 = FloatVector.fromMemorySegment(F, w, o0 + 4L * i, LE).fma(xv, acc0);
+            acc1 = FloatVector.fromMemorySegment(F, w, o1 + 4L * i, LE).fma(xv, acc1);
+            acc2 = FloatVector.fromMemorySegment(F, w, o2 + 4L * i, LE).fma(xv, acc2);
+            acc3 = FloatVector.fromMemorySegment(F, w, o3 + 4L * i, LE).fma(xv, acc3);
+        }
+        acc0.intoArray(lanes, 0);
+        acc1.intoArray(lanes, 16);
+        acc2.intoArray(lanes, 32);
+        acc3.intoArray(lanes, 48);
+        for (int j = 0; j < 4; j++) {
+            long at = offset + j * gap;
+            float s = Simd.sum16(lanes, 16 * j);
+            for (int i = vectors; i < n; i++) {
+                s += w.get(F32, at + 4L * i) * a[xo + i];
+            }
+            out[o + j * outGap] = s;
+        }
+    }
+
     @Override
     public int panelStride(int n) {
         return n;

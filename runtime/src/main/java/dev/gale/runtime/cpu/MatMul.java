@@ -9,7 +9,9 @@ import java.util.Arrays;
  * {@code out[t * outStride + outOffset + r] = dot(weight row r, input row t)}. The weight's rows are split across
  * the worker pool.
  * <ul>
- *   <li>One activation row (decode): each weight row is streamed once through the type's vector dot kernel.</li>
+ *   <li>One activation row (decode): each weight row is streamed once through the type's vector dot kernel, four
+ *       rows a quarter of the thread's range apart at a time ({@link WeightKernel#dot4}), so that each core reads
+ *       four streams of memory at once.</li>
  *   <li>Several rows (prefill): {@value FloatGemm#ROWS} weight rows at a time are expanded into a per-thread
  *       panel, and every {@value FloatGemm#TOKENS} tokens of the batch are multiplied with it in registers, so
  *       each weight block is read from memory once per batch. Q8_0, Q4_0, F16 and BF16 weights ({@link BlockGemm}) expand
@@ -115,6 +117,17 @@ public final class MatMul {
         ActivationRows in = x;
         float[] scratch = scratch(pool.workerIndex());
         int n = in.rows();
+        if (n == 1) {
+            // four streams per thread: rows i, i + q, i + 2q and i + 3q of the range at once (WeightKernel.dot4)
+            int q = (end - start) / 4;
+            for (int i = start; i < start + q; i++) {
+                k.dot4(w, (rowStart + i) * rowBytes, q * rowBytes, in, 0, scratch, out, outOffset + i, q);
+            }
+            for (int r = start + 4 * q; r < end; r++) {
+                out[outOffset + r] = k.dot(w, (rowStart + r) * rowBytes, in, 0, scratch);
+            }
+            return;
+        }
         for (int r = start; r < end; r++) {
             long offset = (rowStart + r) * rowBytes;
             for (int t = 0; t < n; t++) {

@@ -66,6 +66,67 @@ final class Q8_0Kernel implements WeightKernel {
         return Simd.sum8(lanes, 0);
     }
 
+    /** {@link #dot} of four rows at once (see {@link WeightKernel#dot4}), sharing the loads of the activations. */
+    @Override
+    public void dot4(MemorySegment w, long offset, long gap, ActivationRows x, int row, float[] lanes, float[] out,
+            int o, int outGap) {
+        int blocks = x.width() / BLOCK;
+        short[] q = x.q8;
+        float[] scale = x.q8Scale;
+        int xb = row * blocks;
+        long o0 = offset;
+        long o1 = offset + gap;
+        long o2 = offset + 2 * gap;
+        long o3 = offset + 3 * gap;
+        FloatVector acc0 = FloatVector.zero(Simd.F_HALF);
+        FloatVector acc1 = acc0;
+        FloatVector acc2 = acc0;
+        FloatVector acc3 = acc0;
+        for (int b = 0; b < blocks; b++) {
+            ShortVector xq = ShortVector.fromArray(Simd.S, q, (xb + b) * BLOCK);
+            float xs = scale[xb + b];
+            long p0 = o0 + (long) BLOCK_BYTES * b;
+            IntVector pairs0 = ((ShortVector) ByteVector.fromMemorySegment(Simd.B_HALF, w, p0 + 2, LE)
+                    .convertShape(VectorOperators.B2S, Simd.S, 0)).mul(xq).reinterpretAsInts();
+            LongVector quads0 = pairs0.add(pairs0.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                    .reinterpretAsLongs();
+            acc0 = FloatVector.broadcast(Simd.F_HALF, Float.float16ToFloat(w.get(I16, p0)) * xs)
+                    .fma((FloatVector) quads0.add(quads0.lanewise(VectorOperators.LSHL, 32))
+                            .lanewise(VectorOperators.ASHR, 32).convertShape(VectorOperators.L2F, Simd.F_HALF, 0), acc0);
+            long p1 = o1 + (long) BLOCK_BYTES * b;
+            IntVector pairs1 = ((ShortVector) ByteVector.fromMemorySegment(Simd.B_HALF, w, p1 + 2, LE)
+                    .convertShape(VectorOperators.B2S, Simd.S, 0)).mul(xq).reinterpretAsInts();
+            LongVector quads1 = pairs1.add(pairs1.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                    .reinterpretAsLongs();
+            acc1 = FloatVector.broadcast(Simd.F_HALF, Float.float16ToFloat(w.get(I16, p1)) * xs)
+                    .fma((FloatVector) quads1.add(quads1.lanewise(VectorOperators.LSHL, 32))
+                            .lanewise(VectorOperators.ASHR, 32).convertShape(VectorOperators.L2F, Simd.F_HALF, 0), acc1);
+            long p2 = o2 + (long) BLOCK_BYTES * b;
+            IntVector pairs2 = ((ShortVector) ByteVector.fromMemorySegment(Simd.B_HALF, w, p2 + 2, LE)
+                    .convertShape(VectorOperators.B2S, Simd.S, 0)).mul(xq).reinterpretAsInts();
+            LongVector quads2 = pairs2.add(pairs2.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                    .reinterpretAsLongs();
+            acc2 = FloatVector.broadcast(Simd.F_HALF, Float.float16ToFloat(w.get(I16, p2)) * xs)
+                    .fma((FloatVector) quads2.add(quads2.lanewise(VectorOperators.LSHL, 32))
+                            .lanewise(VectorOperators.ASHR, 32).convertShape(VectorOperators.L2F, Simd.F_HALF, 0), acc2);
+            long p3 = o3 + (long) BLOCK_BYTES * b;
+            IntVector pairs3 = ((ShortVector) ByteVector.fromMemorySegment(Simd.B_HALF, w, p3 + 2, LE)
+                    .convertShape(VectorOperators.B2S, Simd.S, 0)).mul(xq).reinterpretAsInts();
+            LongVector quads3 = pairs3.add(pairs3.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                    .reinterpretAsLongs();
+            acc3 = FloatVector.broadcast(Simd.F_HALF, Float.float16ToFloat(w.get(I16, p3)) * xs)
+                    .fma((FloatVector) quads3.add(quads3.lanewise(VectorOperators.LSHL, 32))
+                            .lanewise(VectorOperators.ASHR, 32).convertShape(VectorOperators.L2F, Simd.F_HALF, 0), acc3);
+        }
+        acc0.intoArray(lanes, 0);
+        acc1.intoArray(lanes, 8);
+        acc2.intoArray(lanes, 16);
+        acc3.intoArray(lanes, 24);
+        for (int j = 0; j < 4; j++) {
+            out[o + j * outGap] = Simd.sum8(lanes, 8 * j);
+        }
+    }
+
     @Override
     public boolean blockProduct() {
         return true;

@@ -56,6 +56,20 @@ sealed interface WeightKernel
      */
     float dot(MemorySegment w, long offset, ActivationRows x, int row, float[] lanes);
 
+    /**
+     * {@link #dot} of four weight rows with one activation row: the rows at bytes {@code offset + j * gap} into
+     * {@code out[o + j * outGap]}, j = 0..3, each bit for bit what {@link #dot} gives. The decode path passes rows far
+     * apart, so that a thread reads four streams of memory at once: from one sequential stream a core leaves much of
+     * the bandwidth unused (the hardware prefetcher runs dry at every page it enters). The kernels of the types whose
+     * decode is bound by memory override it; the default computes the rows one after the other.
+     */
+    default void dot4(MemorySegment w, long offset, long gap, ActivationRows x, int row, float[] lanes, float[] out,
+            int o, int outGap) {
+        for (int j = 0; j < 4; j++) {
+            out[o + j * outGap] = dot(w, offset + j * gap, x, row, lanes);
+        }
+    }
+
     /** Whether batches take {@link BlockGemm}'s product ({@link #toBlockPanel}) instead of the float panel tiles. */
     default boolean blockProduct() {
         return false;

@@ -123,6 +123,41 @@ class MatMulTest {
         }
     }
 
+    /**
+     * Decode reads four rows at a time, far apart ({@link WeightKernel#dot4}): each row's result is bit for bit its
+     * {@link WeightKernel#dot}, for a range of rows that is no multiple of four, at an offset, on two threads.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("vectorTypes")
+    void decodeOfFourRowsAtOnceIsEachRowsDot(GgmlType type) {
+        Random rnd = new Random(31 + type.ordinal());
+        int width = switch (type.blockSize()) {
+            case 1 -> 100;
+            case 32 -> 96;
+            default -> 512;
+        };
+        Tensor w = randomTensor(type, width, 1000, rnd);
+        ActivationRows x = new ActivationRows(1, width);
+        for (int i = 0; i < width; i++) {
+            x.values()[i] = (float) rnd.nextGaussian();
+        }
+        x.set(1);
+        float[] out = new float[1000];
+        new MatMul(POOL, false).apply(w, x, out, 5, 987, 987, 2);
+        WeightKernel k = WeightKernel.of(w);
+        k.prepare(x, false);
+        float[] lanes = new float[WeightKernel.SCRATCH];
+        for (int r = 0; r < 987; r++) {
+            float dot = k.dot(w.data(), (5L + r) * w.rowBytes(), x, 0, lanes);
+            assertEquals(Float.floatToIntBits(dot), Float.floatToIntBits(out[2 + r]), type + " row " + (5 + r));
+        }
+    }
+
+    static Stream<GgmlType> vectorTypes() {
+        return Stream.of(GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K,
+                GgmlType.Q5_K, GgmlType.Q6_K);
+    }
+
     static Stream<Arguments> types() {
         return Stream.of(GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K,
                 GgmlType.Q5_K, GgmlType.Q6_K).flatMap(t -> Stream.of(Arguments.of(t, false), Arguments.of(t, true)));
