@@ -126,7 +126,7 @@ public final class CpuBenchmark {
                     long t1 = System.nanoTime();
                     prefill = Math.max(prefill, prompt.length / ((t1 - t0) / 1e9));
                     int next = Logits.argmax(logits);
-                    s.truncate(8);
+                    s.truncate(Math.min(8, prompt.length));
                     long t2 = System.nanoTime();
                     for (int i = 0; i < o.decodeTokens(); i++) {
                         next = s.decodeGreedy(next);

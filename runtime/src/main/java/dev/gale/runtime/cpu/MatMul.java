@@ -117,18 +117,15 @@ public final class MatMul {
         ActivationRows in = x;
         float[] scratch = scratch(pool.workerIndex());
         int n = in.rows();
-        if (n == 1) {
-            // four streams per thread: rows i, i + q, i + 2q and i + 3q of the range at once (WeightKernel.dot4)
-            int q = (end - start) / 4;
-            for (int i = start; i < start + q; i++) {
-                k.dot4(w, (rowStart + i) * rowBytes, q * rowBytes, in, 0, scratch, out, outOffset + i, q);
+        // four streams per thread: rows i, i + q, i + 2q and i + 3q of the range at once (WeightKernel.dot4); with
+        // several tokens, the later ones find the four rows in cache
+        int q = (end - start) / 4;
+        for (int i = start; i < start + q; i++) {
+            for (int t = 0; t < n; t++) {
+                k.dot4(w, (rowStart + i) * rowBytes, q * rowBytes, in, t, scratch, out, t * outStride + outOffset + i, q);
             }
-            for (int r = start + 4 * q; r < end; r++) {
-                out[outOffset + r] = k.dot(w, (rowStart + r) * rowBytes, in, 0, scratch);
-            }
-            return;
         }
-        for (int r = start; r < end; r++) {
+        for (int r = start + 4 * q; r < end; r++) {
             long offset = (rowStart + r) * rowBytes;
             for (int t = 0; t < n; t++) {
                 out[t * outStride + outOffset + r] = k.dot(w, offset, in, t, scratch);

@@ -125,11 +125,12 @@ class MatMulTest {
 
     /**
      * Decode reads four rows at a time, far apart ({@link WeightKernel#dot4}): each row's result is bit for bit its
-     * {@link WeightKernel#dot}, for a range of rows that is no multiple of four, at an offset, on two threads.
+     * {@link WeightKernel#dot}, for a range of rows that is no multiple of four, at an offset, on two threads, for one
+     * token and for three.
      */
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("vectorTypes")
-    void decodeOfFourRowsAtOnceIsEachRowsDot(GgmlType type) {
+    @ParameterizedTest(name = "{0} tokens {1}")
+    @MethodSource("vectorTypesAndTokens")
+    void decodeOfFourRowsAtOnceIsEachRowsDot(GgmlType type, int tokens) {
         Random rnd = new Random(31 + type.ordinal());
         int width = switch (type.blockSize()) {
             case 1 -> 100;
@@ -137,25 +138,28 @@ class MatMulTest {
             default -> 512;
         };
         Tensor w = randomTensor(type, width, 1000, rnd);
-        ActivationRows x = new ActivationRows(1, width);
-        for (int i = 0; i < width; i++) {
+        ActivationRows x = new ActivationRows(tokens, width);
+        for (int i = 0; i < tokens * width; i++) {
             x.values()[i] = (float) rnd.nextGaussian();
         }
-        x.set(1);
-        float[] out = new float[1000];
+        x.set(tokens);
+        float[] out = new float[tokens * 987 + 2];
         new MatMul(POOL, false).apply(w, x, out, 5, 987, 987, 2);
         WeightKernel k = WeightKernel.of(w);
         k.prepare(x, false);
         float[] lanes = new float[WeightKernel.SCRATCH];
-        for (int r = 0; r < 987; r++) {
-            float dot = k.dot(w.data(), (5L + r) * w.rowBytes(), x, 0, lanes);
-            assertEquals(Float.floatToIntBits(dot), Float.floatToIntBits(out[2 + r]), type + " row " + (5 + r));
+        for (int t = 0; t < tokens; t++) {
+            for (int r = 0; r < 987; r++) {
+                float dot = k.dot(w.data(), (5L + r) * w.rowBytes(), x, t, lanes);
+                assertEquals(Float.floatToIntBits(dot), Float.floatToIntBits(out[t * 987 + 2 + r]),
+                        type + " row " + (5 + r) + " token " + t);
+            }
         }
     }
 
-    static Stream<GgmlType> vectorTypes() {
+    static Stream<Arguments> vectorTypesAndTokens() {
         return Stream.of(GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K,
-                GgmlType.Q5_K, GgmlType.Q6_K);
+                GgmlType.Q5_K, GgmlType.Q6_K).flatMap(t -> Stream.of(Arguments.of(t, 1), Arguments.of(t, 3)));
     }
 
     static Stream<Arguments> types() {
