@@ -45,6 +45,7 @@ final class CpuForwardPass {
     private final WorkerPool.RangeBody attentionBody = this::attendRows;
     /** Per-thread attention-score scratch, grown to the longest sequence seen. */
     private final float[][] attnScores;
+    private final float[][] attnGroupScores;
     private PagedKvCache attnKv;
     private int attnLayer;
     private int attnWindow;
@@ -60,6 +61,7 @@ final class CpuForwardPass {
         this.maxRows = maxRows;
         int b = maxRows;
         this.attnScores = new float[pool.threads()][];
+        this.attnGroupScores = new float[pool.threads()][16];
         for (int i = 0; i < pool.threads(); i++) {
             attnScores[i] = new float[0];
         }
@@ -144,8 +146,10 @@ final class CpuForwardPass {
 
     /**
      * Attention for items {@code [start, end)} of (row, head): scores against the row's sequence up to its own
-     * position, softmax, and the weighted sum of the values. The dot products of the scores run in 16-lane vectors
-     * (one fused multiply-add chain over the head, then a halving sum) where the hardware has them.
+     * position, softmax, and the weighted sum of the values. Where the hardware has 16-lane vectors and the keys are
+     * kept in groups of 16 positions ({@link PagedKvCache#keyIndex}), 16 scores are computed at a time, each lane
+     * one position's dot product; otherwise one position at a time, in the same arithmetic (four chains of fused
+     * multiply-adds over the head's elements, then added), so a score does not depend on the KV block size.
      */
     private void attendRows(int start, int end) {
         int worker = pool.workerIndex();
@@ -163,8 +167,11 @@ final class CpuForwardPass {
         float scale = (float) (1.0 / Math.sqrt(hd));
         float softcap = c.attnSoftcap();
         int bs = kv.blockSize();
-        // lanes done in 16-lane vectors: of the score dot products, of the weighted value sums
-        int vectors = Simd.WIDE_VECTORS ? hd & ~15 : 0;
+        // keys in groups of 16 positions (PagedKvCache.keyIndex) give 16 scores per vector; the weighted value sums
+        // are done 16 lanes at a time
+        int g = kv.keyGroup();
+        boolean grouped = Simd.WIDE_VECTORS && g == 16;
+        float[] groupScores = attnGroupScores[worker];
         int vVectors = Simd.WIDE_VECTORS ? vd & ~15 : 0;
         float[] out = attnOut.values();
         for (int i = start; i < end; i++) {
@@ -184,20 +191,61 @@ final class CpuForwardPass {
                 int slot = j0 % bs;
                 int jEnd = Math.min(p + 1, j0 - slot + bs);
                 float[] kc = kv.keys(l, table[j0 / bs]);
-                for (int j = j0; j < jEnd; j++, slot++) {
-                    int kOff = slot * kvDim + kvh * hd;
-                    float s = 0;
-                    if (vectors > 0) {
-                        FloatVector acc = FloatVector.zero(Simd.F);
-                        for (int d = 0; d < vectors; d += 16) {
-                            acc = FloatVector.fromArray(Simd.F, q, qOff + d)
-                                    .fma(FloatVector.fromArray(Simd.F, kc, kOff + d), acc);
+                if (grouped) {
+                    // 16 positions' scores at a time: the key group's element d of 16 positions is one vector
+                    while (j0 < jEnd) {
+                        int g0 = slot & ~15;
+                        int base = g0 * kvDim + kvh * hd * 16;
+                        FloatVector a0 = FloatVector.zero(Simd.F);
+                        FloatVector a1 = a0;
+                        FloatVector a2 = a0;
+                        FloatVector a3 = a0;
+                        int d = 0;
+                        for (; d + 4 <= hd; d += 4) {
+                            int o = base + d * 16;
+                            a0 = FloatVector.fromArray(Simd.F, kc, o).fma(FloatVector.broadcast(Simd.F, q[qOff + d]), a0);
+                            a1 = FloatVector.fromArray(Simd.F, kc, o + 16)
+                                    .fma(FloatVector.broadcast(Simd.F, q[qOff + d + 1]), a1);
+                            a2 = FloatVector.fromArray(Simd.F, kc, o + 32)
+                                    .fma(FloatVector.broadcast(Simd.F, q[qOff + d + 2]), a2);
+                            a3 = FloatVector.fromArray(Simd.F, kc, o + 48)
+                                    .fma(FloatVector.broadcast(Simd.F, q[qOff + d + 3]), a3);
                         }
-                        s = acc.reduceLanes(VectorOperators.ADD);
+                        for (; d < hd; d++) {
+                            a0 = FloatVector.fromArray(Simd.F, kc, base + d * 16)
+                                    .fma(FloatVector.broadcast(Simd.F, q[qOff + d]), a0);
+                        }
+                        a0.add(a1).add(a2.add(a3)).mul(scale).intoArray(groupScores, 0);
+                        int stop = Math.min(jEnd, j0 + 16 - (slot - g0));
+                        for (; j0 < stop; j0++, slot++) {
+                            float s = groupScores[slot - g0];
+                            if (softcap > 0) {
+                                s = Activations.softcap(s, softcap);
+                            }
+                            scores[j0] = s;
+                            max = Math.max(max, s);
+                        }
                     }
-                    for (int d = vectors; d < hd; d++) {
-                        s += q[qOff + d] * kc[kOff + d];
+                    continue;
+                }
+                for (int j = j0; j < jEnd; j++, slot++) {
+                    // the grouped path's arithmetic, one lane of it: four fused multiply-add chains, then added
+                    int kOff = kv.keyIndex(slot, kvh * hd);
+                    float c0 = 0;
+                    float c1 = 0;
+                    float c2 = 0;
+                    float c3 = 0;
+                    int d = 0;
+                    for (; d + 4 <= hd; d += 4) {
+                        c0 = Math.fma(kc[kOff + d * g], q[qOff + d], c0);
+                        c1 = Math.fma(kc[kOff + (d + 1) * g], q[qOff + d + 1], c1);
+                        c2 = Math.fma(kc[kOff + (d + 2) * g], q[qOff + d + 2], c2);
+                        c3 = Math.fma(kc[kOff + (d + 3) * g], q[qOff + d + 3], c3);
                     }
+                    for (; d < hd; d++) {
+                        c0 = Math.fma(kc[kOff + d * g], q[qOff + d], c0);
+                    }
+                    float s = (c0 + c1) + (c2 + c3);
                     s *= scale;
                     if (softcap > 0) {
                         s = Activations.softcap(s, softcap);
@@ -313,7 +361,7 @@ final class CpuForwardPass {
             int p = positions[t];
             int block = tables[t][p / bs];
             int slot = p % bs;
-            System.arraycopy(k, t * kvDim, kv.keys(l, block), slot * kvDim, kvDim);
+            kv.putKey(l, block, slot, k, t * kvDim);
             System.arraycopy(v, t * vDim, kv.values(l, block), slot * vDim, vDim);
         }
 

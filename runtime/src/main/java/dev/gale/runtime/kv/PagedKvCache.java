@@ -4,12 +4,19 @@ package dev.gale.runtime.kv;
  * F32 keys and values stored in fixed-size blocks of positions. A sequence reaches its positions through a block
  * table: position {@code p} lives in block {@code table[p / blockSize]} at slot {@code p % blockSize}. Which block
  * belongs to which sequence is decided by a {@link BlockPool}; this class only holds the numbers.
+ *
+ * <p>Values are slot-major ({@code slot × vDim + e}). Keys are kept in groups of {@link #keyGroup()} slots, element-major
+ * within a group ({@link #keyIndex}): with groups of 16, a 16-lane vector holds one element of 16 positions' keys, so
+ * attention computes 16 scores at a time with no sum across the lanes of a vector. Blocks whose size is no multiple
+ * of 16 keep groups of one slot (plain slot-major).
  */
 public final class PagedKvCache {
     private final float[][][] keys;
     private final float[][][] values;
     private final int blocks;
     private final int blockSize;
+    private final int keyGroup;
+    private final int kvDim;
 
     /**
      * @param layers    transformer blocks
@@ -37,9 +44,14 @@ public final class PagedKvCache {
         }
         this.blocks = blocks;
         this.blockSize = blockSize;
+        this.keyGroup = blockSize % KEY_GROUP == 0 ? KEY_GROUP : 1;
+        this.kvDim = kvDim;
         this.keys = new float[layers][blocks][blockSize * kvDim];
         this.values = new float[layers][blocks][blockSize * vDim];
     }
+
+    /** Slots of a key group where the block size allows it. */
+    public static final int KEY_GROUP = 16;
 
     /** Bytes one position takes over all layers (keys and values). */
     public static long bytesPerPosition(int layers, int kvDim, int vDim) {
@@ -54,7 +66,31 @@ public final class PagedKvCache {
         return blockSize;
     }
 
-    /** The keys of one block of one layer: {@code blockSize × kvDim}, slot-major. */
+    /** Slots per key group: {@value #KEY_GROUP}, or 1 where the block size is no multiple of it. */
+    public int keyGroup() {
+        return keyGroup;
+    }
+
+    /**
+     * Where element {@code e} (of {@code kvDim}) of the key at {@code slot} lies in its block's array:
+     * {@code (slot / g) × g × kvDim + e × g + slot % g}, g = {@link #keyGroup()}.
+     */
+    public int keyIndex(int slot, int e) {
+        int g = keyGroup;
+        return (slot / g) * g * kvDim + e * g + slot % g;
+    }
+
+    /** Stores the key of one position ({@code kvDim} floats from {@code src[from..]}) at a slot of a block. */
+    public void putKey(int layer, int block, int slot, float[] src, int from) {
+        float[] dst = keys[layer][block];
+        int g = keyGroup;
+        int base = keyIndex(slot, 0);
+        for (int e = 0; e < kvDim; e++) {
+            dst[base + e * g] = src[from + e];
+        }
+    }
+
+    /** The keys of one block of one layer: {@code blockSize × kvDim}, laid out as {@link #keyIndex} says. */
     public float[] keys(int layer, int block) {
         return keys[layer][block];
     }
