@@ -27,7 +27,9 @@ final class CpuSession implements InferenceSession {
     CpuSession(CpuInferenceEngine engine, int contextLength) {
         this.c = engine.config;
         this.contextLength = contextLength;
-        this.kv = new PagedKvCache(c.layers(), 1, contextLength, c.kvDim(), c.vDim());
+        // one block for the whole context, rounded up to whole key groups (the extra slots are never used)
+        int slots = (contextLength + PagedKvCache.KEY_GROUP - 1) / PagedKvCache.KEY_GROUP * PagedKvCache.KEY_GROUP;
+        this.kv = new PagedKvCache(c.layers(), 1, slots, c.kvDim(), c.vDim());
         this.pass = new CpuForwardPass(engine, MAX_BATCH);
         this.lastLogits = new float[c.vocabSize()];
         for (int i = 0; i < MAX_BATCH; i++) {
