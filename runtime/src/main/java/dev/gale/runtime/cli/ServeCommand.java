@@ -46,7 +46,8 @@ final class ServeCommand implements Callable<Integer>, CommonOptions.Holder {
     int prefillChunk;
 
     @Option(names = "--block-size", defaultValue = "" + ServerOptions.DEFAULT_BLOCK_SIZE,
-            description = "Positions per KV cache block (default: ${DEFAULT-VALUE}).")
+            description = "Positions per KV cache block (default: ${DEFAULT-VALUE}). Multiples of 16 let the CPU "
+                    + "backend compute attention scores 16 positions at a time.")
     int blockSize;
 
     @Option(names = "--kv-budget", converter = KvBudgetConverter.class,
