@@ -45,6 +45,7 @@ final class CpuForwardPass {
     private final WorkerPool.RangeBody attentionBody = this::attendRows;
     /** Per-thread attention-score scratch, grown to the longest sequence seen. */
     private final float[][] attnScores;
+    /** Per-thread scratch for the 16 scores of one key group. */
     private final float[][] attnGroupScores;
     private PagedKvCache attnKv;
     private int attnLayer;
@@ -162,7 +163,6 @@ final class CpuForwardPass {
         int hd = c.headDim();
         int vd = c.valueDim();
         int qDim = c.qDim();
-        int kvDim = c.kvDim();
         int vDim = c.vDim();
         float scale = (float) (1.0 / Math.sqrt(hd));
         float softcap = c.attnSoftcap();
@@ -170,7 +170,7 @@ final class CpuForwardPass {
         // keys in groups of 16 positions (PagedKvCache.keyIndex) give 16 scores per vector; the weighted value sums
         // are done 16 lanes at a time
         int g = kv.keyGroup();
-        boolean grouped = Simd.WIDE_VECTORS && g == 16;
+        boolean grouped = Simd.WIDE_VECTORS && g == Simd.F.length();
         float[] groupScores = attnGroupScores[worker];
         int vVectors = Simd.WIDE_VECTORS ? vd & ~15 : 0;
         float[] out = attnOut.values();
@@ -194,29 +194,29 @@ final class CpuForwardPass {
                 if (grouped) {
                     // 16 positions' scores at a time: the key group's element d of 16 positions is one vector
                     while (j0 < jEnd) {
-                        int g0 = slot & ~15;
-                        int base = g0 * kvDim + kvh * hd * 16;
+                        int g0 = slot - slot % g;
+                        int base = kv.keyIndex(g0, kvh * hd);
                         FloatVector a0 = FloatVector.zero(Simd.F);
                         FloatVector a1 = a0;
                         FloatVector a2 = a0;
                         FloatVector a3 = a0;
                         int d = 0;
                         for (; d + 4 <= hd; d += 4) {
-                            int o = base + d * 16;
+                            int o = base + d * g;
                             a0 = FloatVector.fromArray(Simd.F, kc, o).fma(FloatVector.broadcast(Simd.F, q[qOff + d]), a0);
-                            a1 = FloatVector.fromArray(Simd.F, kc, o + 16)
+                            a1 = FloatVector.fromArray(Simd.F, kc, o + g)
                                     .fma(FloatVector.broadcast(Simd.F, q[qOff + d + 1]), a1);
-                            a2 = FloatVector.fromArray(Simd.F, kc, o + 32)
+                            a2 = FloatVector.fromArray(Simd.F, kc, o + 2 * g)
                                     .fma(FloatVector.broadcast(Simd.F, q[qOff + d + 2]), a2);
-                            a3 = FloatVector.fromArray(Simd.F, kc, o + 48)
+                            a3 = FloatVector.fromArray(Simd.F, kc, o + 3 * g)
                                     .fma(FloatVector.broadcast(Simd.F, q[qOff + d + 3]), a3);
                         }
                         for (; d < hd; d++) {
-                            a0 = FloatVector.fromArray(Simd.F, kc, base + d * 16)
+                            a0 = FloatVector.fromArray(Simd.F, kc, base + d * g)
                                     .fma(FloatVector.broadcast(Simd.F, q[qOff + d]), a0);
                         }
                         a0.add(a1).add(a2.add(a3)).mul(scale).intoArray(groupScores, 0);
-                        int stop = Math.min(jEnd, j0 + 16 - (slot - g0));
+                        int stop = Math.min(jEnd, j0 + g - (slot - g0));
                         for (; j0 < stop; j0++, slot++) {
                             float s = groupScores[slot - g0];
                             if (softcap > 0) {

@@ -11,6 +11,9 @@ package dev.gale.runtime.kv;
  * of 16 keep groups of one slot (plain slot-major).
  */
 public final class PagedKvCache {
+    /** Slots of a key group where the block size allows it. */
+    public static final int KEY_GROUP = 16;
+
     private final float[][][] keys;
     private final float[][][] values;
     private final int blocks;
@@ -49,9 +52,6 @@ public final class PagedKvCache {
         this.keys = new float[layers][blocks][blockSize * kvDim];
         this.values = new float[layers][blocks][blockSize * vDim];
     }
-
-    /** Slots of a key group where the block size allows it. */
-    public static final int KEY_GROUP = 16;
 
     /** Bytes one position takes over all layers (keys and values). */
     public static long bytesPerPosition(int layers, int kvDim, int vDim) {
