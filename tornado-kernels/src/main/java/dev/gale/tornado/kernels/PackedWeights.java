@@ -84,6 +84,22 @@ public final class PackedWeights {
         return (hi & 0x8000) != 0 ? -mag : mag;
     }
 
+    /**
+     * The low byte of a 16-bit word as a signed value. Masked, then sign-folded, rather than {@code (word << 24) >> 24}:
+     * TornadoVM 5.2's PTX backend emits Java's {@code >>} on an {@code int} as {@code shr.b32}, which PTX defines as
+     * a logical shift, so an arithmetic shift cannot carry the sign there (it gave Q8_0 values of 2^24 on an H200).
+     */
+    static int signedLow(int word) {
+        int b = word & 0xFF;
+        return b - ((b & 0x80) << 1);
+    }
+
+    /** The high byte of a 16-bit word as a signed value (see {@link #signedLow}). */
+    static int signedHigh(int word) {
+        int b = (word >> 8) & 0xFF;
+        return b - ((b & 0x80) << 1);
+    }
+
     /** Value {@code i} of row {@code row} (for single lookups such as the token embedding). */
     public static float value(int type, ShortArray w, int row, int n, int i, FloatArray pow2) {
         int base = row * rowWords(type, n);
@@ -97,7 +113,7 @@ public final class PackedWeights {
             int block = base + (i >> 5) * 17;
             int j = i & 31;
             int word = w.get(block + 1 + (j >> 1));
-            int q = (j & 1) == 0 ? (word << 24) >> 24 : word >> 8;
+            int q = (j & 1) == 0 ? signedLow(word) : signedHigh(word);
             return f16(w.get(block), pow2) * q;
         } else {
             int block = base + (i >> 5) * 9;
@@ -143,8 +159,7 @@ public final class PackedWeights {
             float s = 0f;
             for (int i = 0; i < 4; i++) {
                 int word = w.get(words + i);
-                s += ((word << 24) >> 24) * x.get(j + 2 * i)
-                        + (word >> 8) * x.get(j + 2 * i + 1);
+                s += signedLow(word) * x.get(j + 2 * i) + signedHigh(word) * x.get(j + 2 * i + 1);
             }
             sum += f16(w.get(block), pow2) * s;
         }
