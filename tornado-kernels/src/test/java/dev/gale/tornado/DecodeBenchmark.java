@@ -8,6 +8,10 @@ import dev.gale.runtime.backend.TokenWork;
 import dev.gale.runtime.load.ModelLoader;
 import dev.gale.tornado.plan.DecodePlan;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Decode speed of the TornadoVM backend on one model and device (a benchmark, not a test): load and compile
@@ -23,6 +27,9 @@ final class DecodeBenchmark {
     private static final int CONTEXT = 1024;
     /** Steps run before timing, so that the JIT has compiled TornadoVM's host-side interpreter loop. */
     private static final int WARMUP = 32;
+    /** A task's entry in TornadoVM's profile log (a line such as <code>"decode.l3_qkv": &#123;</code>) and its kernel time. */
+    private static final Pattern TASK = Pattern.compile("^\\s*\"[^\"]*\\.([^\".]+)\": \\{\\s*$");
+    private static final Pattern KERNEL_TIME = Pattern.compile("\"TASK_KERNEL_TIME\": \"(\\d+)\"");
 
     private DecodeBenchmark() {}
 
@@ -83,7 +90,33 @@ final class DecodeBenchmark {
                         greedy, withLogits, 1000 / greedy, bytesPerToken, bytesPerToken * greedy / 1e9,
                         bytesPerToken * greedy / peak, profile.kernelNanos() / 1e6, profile.stepNanos() / 1e6,
                         bytesPerToken / (profile.kernelNanos() / 1e9) / peak);
+                StringBuilder kinds = new StringBuilder("kernels");
+                kernelNanosByKind(profile.log()).entrySet().stream()
+                        .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+                        .forEach(e -> kinds.append(String.format(" %s=%.3fms", e.getKey(), e.getValue() / 1e6)));
+                System.out.println(kinds);
             }
         }
+    }
+
+    /**
+     * Device time per kind of kernel in a TornadoVM profile log: tasks {@code l<N>_<kind>} of every layer are
+     * added up under {@code <kind>}, the others ({@code embed}, {@code logits}, {@code argmax}) stand alone.
+     */
+    static Map<String, Long> kernelNanosByKind(String log) {
+        Map<String, Long> byKind = new LinkedHashMap<>();
+        String kind = null;
+        for (String line : log.split("\n")) {
+            Matcher task = TASK.matcher(line);
+            if (task.matches()) {
+                kind = task.group(1).replaceFirst("^l\\d+_", "");
+                continue;
+            }
+            Matcher time = KERNEL_TIME.matcher(line);
+            if (kind != null && time.find()) {
+                byKind.merge(kind, Long.parseLong(time.group(1)), Long::sum);
+            }
+        }
+        return byKind;
     }
 }

@@ -87,9 +87,10 @@ public final class DecodePlan implements AutoCloseable {
     /**
      * Times of one step as TornadoVM's profiler measures them: the kernels' device time and the whole step. The
      * profiler waits for each kernel, so the step is slower than an unprofiled one; the kernel time is what the
-     * device itself spends, which the step's other time is overhead around.
+     * device itself spends, which the step's other time is overhead around. {@code log} is TornadoVM's profile of
+     * the step as it reports it (JSON, one entry per task with its own kernel time).
      */
-    public record StepProfile(long kernelNanos, long stepNanos) {
+    public record StepProfile(long kernelNanos, long stepNanos, String log) {
     }
 
     /** Runs one step (as {@link #step}) with TornadoVM's profiler on. */
@@ -98,7 +99,7 @@ public final class DecodePlan implements AutoCloseable {
         try {
             step.set(token, position);
             TornadoProfilerResult p = plan.execute().getProfilerResult();
-            return new StepProfile(p.getDeviceKernelTime(), p.getTotalTime());
+            return new StepProfile(p.getDeviceKernelTime(), p.getTotalTime(), p.getProfileLog());
         } finally {
             plan.withoutProfiler();
         }

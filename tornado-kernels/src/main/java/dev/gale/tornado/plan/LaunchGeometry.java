@@ -12,16 +12,42 @@ import dev.gale.tornado.kernels.GroupReductions;
  * @param elementGroup   threads per group of element-wise kernels
  */
 public record LaunchGeometry(int rowGroup, int attentionGroup, int singleGroup, int elementGroup) {
+    /** System property that sets {@link #rowGroup} (for tuning a device). */
+    public static final String ROW_GROUP = "gale.tornado.rowGroup";
+    /** System property that sets {@link #attentionGroup}. */
+    public static final String ATTENTION_GROUP = "gale.tornado.attentionGroup";
 
     /**
      * GPUs: 128 threads per row (four warps / two wavefronts, enough loads in flight to stream a row of a few
      * thousand values) and 256 for the one-group kernels. CPU devices (e.g. PoCL) run a group's threads as a loop,
-     * so small groups there.
+     * so small groups there. {@code -Dgale.tornado.rowGroup} and {@code -Dgale.tornado.attentionGroup} override the
+     * first two.
      */
     public static LaunchGeometry forDevice(boolean gpu, long maxGroup) {
         LaunchGeometry g = gpu ? new LaunchGeometry(128, 128, 256, 128) : new LaunchGeometry(16, 16, 16, 16);
         int cap = Integer.highestOneBit((int) Math.min(GroupReductions.MAX_GROUP, Math.max(1, maxGroup)));
-        return new LaunchGeometry(Math.min(g.rowGroup, cap), Math.min(g.attentionGroup, cap),
-                Math.min(g.singleGroup, cap), Math.min(g.elementGroup, cap));
+        int rows = chosen(ROW_GROUP, g.rowGroup, cap);
+        int attention = chosen(ATTENTION_GROUP, g.attentionGroup, cap);
+        return new LaunchGeometry(Math.min(rows, cap), Math.min(attention, cap), Math.min(g.singleGroup, cap),
+                Math.min(g.elementGroup, cap));
+    }
+
+    /** The group size a property asks for, or {@code fallback}; a power of two from 1 to {@code cap}. */
+    static int chosen(String property, int fallback, int cap) {
+        String value = System.getProperty(property);
+        if (value == null) {
+            return fallback;
+        }
+        int n;
+        try {
+            n = Integer.parseInt(value.strip());
+        } catch (NumberFormatException e) {
+            n = -1;
+        }
+        if (n < 1 || n > cap || Integer.bitCount(n) != 1) {
+            throw new IllegalArgumentException("-D" + property + " must be a power of two from 1 to " + cap
+                    + " on this device, not '" + value + "'");
+        }
+        return n;
     }
 }
