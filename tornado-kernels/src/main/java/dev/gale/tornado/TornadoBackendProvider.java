@@ -27,12 +27,20 @@ public final class TornadoBackendProvider implements BackendProvider {
      * <ul>
      *   <li>the bytecode buffer of each graph (4 KiB by default, too small for a whole model's tasks);</li>
      *   <li>the bytes of buffers it allocates per device at most (4 GB by default, whatever the device has): Gale
-     *       checks the device's own memory before it loads a model ({@code MemoryPlan}), so the cap is lifted.</li>
+     *       checks the device's own memory before it loads a model ({@code MemoryPlan}), so the cap is lifted;</li>
+     *   <li>the length of each event wait-list of its bytecode interpreter (32768 by default): the interpreter
+     *       refills every list with -1 at every execution, which for a decode step's few hundred lists was 30-odd
+     *       MB of memory writes per token, the largest part of the host time per token (a JFR profile of a 1B
+     *       model on an H200 spent most of the decode thread's samples there; on PoCL a tiny model's step went
+     *       from 3.9 to 1.9 ms). Gale's graphs track no dependencies (TornadoVM's {@code tornado.vm.deps} and
+     *       intra-plan concurrency are off), so the lists stay empty; with dependencies on, a list longer than
+     *       this stops TornadoVM with "event list is too small".</li>
      * </ul>
      */
     private static final Map<String, String> TORNADO_SETTINGS = Map.of(
             "tornado.tvm.maxbytecodesize", String.valueOf(1 << 20),
-            "tornado.device.memory", "1024GB");
+            "tornado.device.memory", "1024GB",
+            "tornado.max.events", "512");
 
     private volatile String unavailable;
     private volatile boolean checked;
