@@ -19,6 +19,8 @@ import uk.ac.manchester.tornado.api.types.arrays.IntArray;
  * as one task graph, a diagnostic may run them one by one.
  */
 public final class DecodeStep {
+    /** Work-groups of the argmax's first stage (each of {@code singleGroup} threads). */
+    static final int ARGMAX_GROUPS = 64;
     /** One kernel launch: the task (kernel and arguments) and its 1-D geometry. */
     public record Launch(String name, TaskPackage task, int global, int local) {
         public WorkerGrid1D grid() {
@@ -47,6 +49,9 @@ public final class DecodeStep {
         FloatArray hidden = new FloatArray(c.ffnDim());
         FloatArray delta = new FloatArray(c.dim());
         FloatArray scores = new FloatArray(c.heads() * capacity);
+        FloatArray groupValues = new FloatArray(ARGMAX_GROUPS);
+        IntArray groupIndices = new IntArray(ARGMAX_GROUPS);
+        FloatArray bestValue = new FloatArray(1);
         FloatArray[] keys = new FloatArray[c.layers()];
         FloatArray[] values = new FloatArray[c.layers()];
         for (int l = 0; l < c.layers(); l++) {
@@ -56,7 +61,7 @@ public final class DecodeStep {
 
         KernelContext ctx = new KernelContext();
         List<Object> resident = new ArrayList<>(weights.arrays());
-        resident.addAll(List.of(x, xw, q, attnOut, hidden, delta, scores, logits));
+        resident.addAll(List.of(x, xw, q, attnOut, hidden, delta, scores, logits, groupValues, groupIndices, bestValue));
         resident.addAll(List.of(keys));
         resident.addAll(List.of(values));
         this.resident = List.copyOf(resident);
@@ -109,8 +114,10 @@ public final class DecodeStep {
         tasks.add("logits", c.vocabSize() * g.rowGroup(), g.rowGroup(), id -> TaskPackage.createPackage(id,
                 TransformerKernels::logits, ctx, x, xw, weights.output.words(), logits, pow2,
                 weights.output.type(), eps, c.finalSoftcap()));
-        tasks.add("argmax", g.singleGroup(), g.singleGroup(), id -> TaskPackage.createPackage(id, TransformerKernels::argmax, ctx,
-                logits, result));
+        tasks.add("argmax_groups", ARGMAX_GROUPS * g.singleGroup(), g.singleGroup(), id -> TaskPackage.createPackage(id,
+                TransformerKernels::argmax, ctx, logits, groupIndices, 0, groupValues, groupIndices));
+        tasks.add("argmax", g.singleGroup(), g.singleGroup(), id -> TaskPackage.createPackage(id,
+                TransformerKernels::argmax, ctx, groupValues, groupIndices, 1, bestValue, result));
         this.launches = List.copyOf(tasks.launches);
     }
 

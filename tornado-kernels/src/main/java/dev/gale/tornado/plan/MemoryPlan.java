@@ -41,10 +41,11 @@ public record MemoryPlan(long weightBytes, long kvCacheBytes, long scratchBytes,
         }
         weights += array(4L * (c.ropeDim() / 2)) + array(4L * PackedWeights.POW2_SIZE);
         long kv = (long) c.layers() * 2 * array(4L * capacity * Math.max(c.kvDim(), c.vDim()));
-        // x, xw = x ⊙ norm, delta (gemma's post-norm input), q, attention output, FFN hidden, logits, scores
+        // x, xw = x ⊙ norm, delta (gemma's post-norm input), q, attention output, FFN hidden, logits, scores,
+        // the argmax's per-group values and indices and its best value
         long scratch = array(4L * c.dim()) * 3 + array(4L * c.qDim()) + array(4L * c.heads() * c.valueDim())
                 + array(4L * c.ffnDim()) + array(4L * c.vocabSize()) + array(4L * c.heads() * capacity)
-                + 2 * array(8);
+                + 2 * array(4L * DecodeStep.ARGMAX_GROUPS) + array(4) + 2 * array(8);
         largest = Math.max(largest, 4L * capacity * Math.max(c.kvDim(), c.vDim()));
         return new MemoryPlan(weights, kv, scratch, array(largest), capacity);
     }
