@@ -43,6 +43,10 @@ final class CpuForwardPass {
 
     // the attention in progress: fields, so that its parallel loop allocates nothing
     private final WorkerPool.RangeBody attentionBody = this::attendRows;
+    /** The gated activation of the feed-forward block, over the threads (its exp was single-threaded work). */
+    private final WorkerPool.RangeBody gatedBody = this::gateRows;
+    private static final int GATE_GRAIN = 2048;
+    private boolean gatedFused;
     /** Per-thread attention-score scratch, grown to the longest sequence seen. */
     private final float[][] attnScores;
     /** Per-thread scratch for the 16 scores of one key group. */
@@ -384,24 +388,36 @@ final class CpuForwardPass {
             Activations.rmsNorm(xs, t * dim, x, t * dim, layer.ffnNorm(), dim, c.rmsEps());
         }
         normed.set(n);
-        float[] h = hidden.values();
-        if (layer.w().wGateUp() != null) {
+        gatedFused = layer.w().wGateUp() != null;
+        if (gatedFused) {
             matMul.apply(layer.w().wGateUp(), normed, gate);
-            for (int t = 0; t < n; t++) {
-                for (int i = 0; i < ff; i++) {
-                    h[t * ff + i] = act(gate[t * 2 * ff + i]) * gate[t * 2 * ff + ff + i];
-                }
-            }
         } else {
             matMul.apply(layer.w().wGate(), normed, gate);
             matMul.apply(layer.w().wUp(), normed, up);
-            for (int i = 0; i < n * ff; i++) {
-                h[i] = act(gate[i]) * up[i];
-            }
         }
+        pool.parallelFor(n * ff, GATE_GRAIN, gatedBody);
         hidden.set(n);
         matMul.apply(layer.w().wDown(), hidden, proj);
         residual(proj, layer.postFfnNorm(), n);
+    }
+
+    /**
+     * hidden = act(gate) ⊙ up for elements {@code [start, end)} of the step's {@code n × ffnDim} (gate and up side
+     * by side per token in {@code gate} when the layer's matrices are fused, else in {@code gate} and {@code up}).
+     */
+    private void gateRows(int start, int end) {
+        int ff = c.ffnDim();
+        float[] h = hidden.values();
+        float[] upValues = gatedFused ? gate : up;
+        for (int i = start; i < end; ) {
+            int t = i / ff;
+            int stop = Math.min(end, (t + 1) * ff);
+            int g = gatedFused ? i + t * ff : i;
+            int u = gatedFused ? g + ff : i;
+            for (; i < stop; i++, g++, u++) {
+                h[i] = act(gate[g]) * upValues[u];
+            }
+        }
     }
 
     private float act(float v) {
