@@ -114,6 +114,7 @@ public final class DecodeStep {
         tasks.add("logits", c.vocabSize() * g.rowGroup(), g.rowGroup(), id -> TaskPackage.createPackage(id,
                 TransformerKernels::logits, ctx, x, xw, weights.output.words(), logits, pow2,
                 weights.output.type(), eps, c.finalSoftcap()));
+        // first stage over the logits (its indices argument is not read: fromIndices = 0), then one group
         tasks.add("argmax_groups", ARGMAX_GROUPS * g.singleGroup(), g.singleGroup(), id -> TaskPackage.createPackage(id,
                 TransformerKernels::argmax, ctx, logits, groupIndices, 0, groupValues, groupIndices));
         tasks.add("argmax", g.singleGroup(), g.singleGroup(), id -> TaskPackage.createPackage(id,
