@@ -2,7 +2,9 @@ package dev.gale.tornado;
 
 import dev.gale.model.gguf.GgmlType;
 import dev.gale.model.tensor.Dequantizer;
+import dev.gale.model.tensor.Quantizer;
 import java.io.IOException;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -16,12 +18,13 @@ import java.util.SplittableRandom;
 
 /**
  * Writes a GGUF file of a Llama-shaped model with random weights, for shapes that no shared file has (e.g. Llama
- * 3.2 1B on a GPU, without shipping gigabytes). Matrices are F16, BF16, Q8_0 or Q4_0 (norms and RoPE factors F32);
- * each tensor's data repeats a few megabytes of random blocks. The same model can be written with its matrices
- * dequantized to F32 ({@code dequantized = true}): the exact values of the packed file, so a backend running the
- * packed file with F32 activations must match another running the F32 file.
+ * 3.2 1B on a GPU, without shipping gigabytes). Matrices are F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K or Q6_K (norms and
+ * RoPE factors F32); each tensor's data repeats a few megabytes of random blocks. The same model can be written with
+ * its matrices dequantized to F32 ({@code dequantized = true}): the exact values the device computes with (for the
+ * k-quants, those of their Q8_0 requantization), so a backend running the packed file with F32 activations must
+ * match another running the F32 file.
  *
- * <p>{@code java ... dev.gale.tornado.SyntheticLlama OUT.gguf F16|BF16|Q8_0|Q4_0 [1b|tiny]}
+ * <p>{@code java ... dev.gale.tornado.SyntheticLlama OUT.gguf F16|BF16|Q8_0|Q4_0|Q4_K|Q5_K|Q6_K [1b|tiny]}
  */
 final class SyntheticLlama {
     private static final int ALIGNMENT = 32;
@@ -151,7 +154,7 @@ final class SyntheticLlama {
 
     /** Whole blocks of random weights of about 0.02–0.03 in size (a multiple of the block size). */
     private static ByteBuffer pool(GgmlType type, SplittableRandom random) {
-        int blockBytes = (int) type.byteSize(type == GgmlType.Q8_0 || type == GgmlType.Q4_0 ? 32 : 1);
+        int blockBytes = (int) type.byteSize(type.blockSize());
         ByteBuffer b = ByteBuffer.allocateDirect(POOL_BYTES / blockBytes * blockBytes).order(ByteOrder.LITTLE_ENDIAN);
         while (b.hasRemaining()) {
             switch (type) {
@@ -169,18 +172,42 @@ final class SyntheticLlama {
                         b.put((byte) random.nextInt(256));
                     }
                 }
-                default -> throw new IllegalArgumentException("matrices can be F16, BF16, Q8_0 or Q4_0, not " + type);
+                // k-quants: random bits, then fp16 scales that keep the values of about ±0.05 (ggml's layouts:
+                // Q4_K/Q5_K d and dmin first, Q6_K d last); the device holds them requantized to Q8_0
+                case Q4_K, Q5_K -> {
+                    byte[] block = new byte[blockBytes];
+                    random.nextBytes(block);
+                    int levels = type == GgmlType.Q4_K ? 15 : 31;
+                    b.putShort(Float.floatToFloat16((float) (0.06 / (63 * levels) * (0.5 + random.nextDouble()))));
+                    b.putShort(Float.floatToFloat16((float) (0.03 / 63 * (0.5 + random.nextDouble()))));
+                    b.put(block, 4, blockBytes - 4);
+                }
+                case Q6_K -> {
+                    byte[] block = new byte[blockBytes];
+                    random.nextBytes(block);
+                    b.put(block, 0, blockBytes - 2);
+                    b.putShort(Float.floatToFloat16((float) (0.05 / (32 * 128) * (0.5 + random.nextDouble()))));
+                }
+                default -> throw new IllegalArgumentException("matrices can be F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K or "
+                        + "Q6_K, not " + type);
             }
         }
         return b.flip();
     }
 
-    /** The pool's values as F32, with the CPU backend's reference decoding. */
+    /**
+     * The pool's values as F32, with the CPU backend's reference decoding: the values the device computes with.
+     * For the k-quants, which the device holds requantized to Q8_0, the values of that Q8_0.
+     */
     private static ByteBuffer dequantize(ByteBuffer packed, GgmlType type) {
-        int values = (int) (packed.capacity() / type.byteSize(type == GgmlType.Q8_0 || type == GgmlType.Q4_0 ? 32 : 1)
-                * (type == GgmlType.Q8_0 || type == GgmlType.Q4_0 ? 32 : 1));
+        int values = (int) (packed.capacity() / type.byteSize(type.blockSize()) * type.blockSize());
         float[] f = new float[values];
         Dequantizer.dequantize(type, MemorySegment.ofBuffer(packed), 0, f, 0, values);
+        if (type == GgmlType.Q4_K || type == GgmlType.Q5_K || type == GgmlType.Q6_K) {
+            MemorySegment q8 = Arena.ofAuto().allocate(GgmlType.Q8_0.byteSize(values));
+            Quantizer.quantize(GgmlType.Q8_0, f, 0, values, q8, 0);
+            Dequantizer.dequantize(GgmlType.Q8_0, q8, 0, f, 0, values);
+        }
         ByteBuffer b = ByteBuffer.allocateDirect(4 * values).order(ByteOrder.LITTLE_ENDIAN);
         b.asFloatBuffer().put(f);
         return b;

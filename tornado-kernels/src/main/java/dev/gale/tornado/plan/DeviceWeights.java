@@ -1,20 +1,26 @@
 package dev.gale.tornado.plan;
 
 import dev.gale.model.config.ModelConfig;
+import dev.gale.model.gguf.GgmlType;
 import dev.gale.model.tensor.Tensor;
 import dev.gale.model.weights.LayerWeights;
 import dev.gale.model.weights.ModelWeights;
 import dev.gale.tornado.kernels.PackedWeights;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
 /**
  * A model's weights in the arrays that go to the device once and stay there. Matrices keep their GGUF encoding
- * ({@link PackedMatrix}); Q/K/V and gate/up are stacked so that one kernel reads each group. Small vectors
+ * where the kernels read it, else become Q8_0 ({@link PackedMatrix}); Q/K/V and gate/up are stacked so that one kernel reads each group. Small vectors
  * (norms, biases, RoPE factors) become floats, as on the CPU.
  */
 final class DeviceWeights {
+    private static final Logger LOG = LoggerFactory.getLogger(DeviceWeights.class);
 
     /** One transformer block. Optional vectors are null when the architecture has none. */
     record Layer(FloatArray attnNorm, PackedMatrix qkv, FloatArray qkvBias, FloatArray qNorm, FloatArray kNorm,
@@ -31,20 +37,25 @@ final class DeviceWeights {
     final FloatArray ropeDivisors;
     /** {@link PackedWeights#powersOfTwo()}. */
     final FloatArray powersOfTwo;
+    private int requantized;
+    private final Set<GgmlType> requantizedFrom = EnumSet.noneOf(GgmlType.class);
 
     DeviceWeights(ModelConfig c, ModelWeights w) {
-        this.embedding = PackedMatrix.stack(w.tokenEmbedding());
+        this.embedding = stack(w.tokenEmbedding());
         this.outputNorm = floats(w.outputNorm());
-        this.output = w.output() == w.tokenEmbedding() ? embedding : PackedMatrix.stack(w.output());
+        this.output = w.output() == w.tokenEmbedding() ? embedding : stack(w.output());
         this.layers = new Layer[c.layers()];
         for (int l = 0; l < layers.length; l++) {
             LayerWeights lw = w.layers().get(l);
-            PackedMatrix qkv = lw.wqkv() != null ? PackedMatrix.stack(lw.wqkv()) : PackedMatrix.stack(lw.wq(), lw.wk(), lw.wv());
-            PackedMatrix gateUp = lw.wGateUp() != null ? PackedMatrix.stack(lw.wGateUp()) : PackedMatrix.stack(lw.wGate(), lw.wUp());
+            PackedMatrix qkv = lw.wqkv() != null ? stack(lw.wqkv()) : stack(lw.wq(), lw.wk(), lw.wv());
+            PackedMatrix gateUp = lw.wGateUp() != null ? stack(lw.wGateUp()) : stack(lw.wGate(), lw.wUp());
             layers[l] = new Layer(floats(lw.attnNorm()), qkv, qkvBias(c, lw), floats(lw.qNorm()), floats(lw.kNorm()),
-                    PackedMatrix.stack(lw.wo()),
-                    floats(lw.postAttnNorm()), floats(lw.ffnNorm()), gateUp, PackedMatrix.stack(lw.wDown()),
+                    stack(lw.wo()), floats(lw.postAttnNorm()), floats(lw.ffnNorm()), gateUp, stack(lw.wDown()),
                     floats(lw.postFfnNorm()));
+        }
+        if (!requantizedFrom.isEmpty()) {
+            LOG.info("{} weight matrices ({}) requantized to Q8_0 for the device: its kernels read F32, F16, BF16, "
+                    + "Q8_0 and Q4_0, and one kernel reads each stacked group", requantized, requantizedFrom);
         }
         this.ropeDivisors = new FloatArray(c.ropeDim() / 2);
         float[] factors = w.ropeFreqs() == null ? null : w.ropeFreqs().toFloatArray();
@@ -52,6 +63,18 @@ final class DeviceWeights {
             ropeDivisors.set(i, (factors == null ? 1f : factors[i]) / c.ropeScale());
         }
         this.powersOfTwo = PackedWeights.powersOfTwo();
+    }
+
+    /** {@link PackedMatrix#stack}, counting the matrices it requantizes and the types they had. */
+    private PackedMatrix stack(Tensor... parts) {
+        PackedMatrix m = PackedMatrix.stack(parts);
+        if (m.requantized()) {
+            requantized++;
+            for (Tensor t : parts) {
+                requantizedFrom.add(t.type());
+            }
+        }
+        return m;
     }
 
     /** The Q/K/V biases in the stacked row order; zeros when the model has none. */

@@ -71,12 +71,9 @@ public record MemoryPlan(long weightBytes, long kvCacheBytes, long scratchBytes,
     }
 
     /** Bytes of the GGUF data of {@code parts}. */
+    /** Device bytes of a matrix made of {@code parts} ({@link PackedMatrix#deviceBytes}: requantized or not). */
     static long bytes(Tensor... parts) {
-        long n = 0;
-        for (Tensor t : parts) {
-            n += t.data().byteSize();
-        }
-        return n;
+        return PackedMatrix.deviceBytes(parts);
     }
 
     private static long array(long dataBytes) {
