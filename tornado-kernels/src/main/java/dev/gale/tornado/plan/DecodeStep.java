@@ -52,6 +52,7 @@ public final class DecodeStep {
         FloatArray groupValues = new FloatArray(ARGMAX_GROUPS);
         IntArray groupIndices = new IntArray(ARGMAX_GROUPS);
         FloatArray bestValue = new FloatArray(1);
+        IntArray noIndices = new IntArray(1);
         FloatArray[] keys = new FloatArray[c.layers()];
         FloatArray[] values = new FloatArray[c.layers()];
         for (int l = 0; l < c.layers(); l++) {
@@ -61,7 +62,8 @@ public final class DecodeStep {
 
         KernelContext ctx = new KernelContext();
         List<Object> resident = new ArrayList<>(weights.arrays());
-        resident.addAll(List.of(x, xw, q, attnOut, hidden, delta, scores, logits, groupValues, groupIndices, bestValue));
+        resident.addAll(List.of(x, xw, q, attnOut, hidden, delta, scores, logits, groupValues, groupIndices, bestValue,
+                noIndices));
         resident.addAll(List.of(keys));
         resident.addAll(List.of(values));
         this.resident = List.copyOf(resident);
@@ -114,9 +116,10 @@ public final class DecodeStep {
         tasks.add("logits", c.vocabSize() * g.rowGroup(), g.rowGroup(), id -> TaskPackage.createPackage(id,
                 TransformerKernels::logits, ctx, x, xw, weights.output.words(), logits, pow2,
                 weights.output.type(), eps, c.finalSoftcap()));
-        // first stage over the logits (its indices argument is not read: fromIndices = 0), then one group
+        // first stage over the logits (its indices argument is not read: fromIndices = 0; an array of its own, as
+        // TornadoVM must not see one array twice in a task), then one group
         tasks.add("argmax_groups", ARGMAX_GROUPS * g.singleGroup(), g.singleGroup(), id -> TaskPackage.createPackage(id,
-                TransformerKernels::argmax, ctx, logits, groupIndices, 0, groupValues, groupIndices));
+                TransformerKernels::argmax, ctx, logits, noIndices, 0, groupValues, groupIndices));
         tasks.add("argmax", g.singleGroup(), g.singleGroup(), id -> TaskPackage.createPackage(id,
                 TransformerKernels::argmax, ctx, groupValues, groupIndices, 1, bestValue, result));
         this.launches = List.copyOf(tasks.launches);
