@@ -45,7 +45,7 @@ final class CpuForwardPass {
     private final WorkerPool.RangeBody attentionBody = this::attendRows;
     /** The gated activation of the feed-forward block, over the threads (its exp was single-threaded work). */
     private final WorkerPool.RangeBody gatedBody = this::gateRows;
-    private static final int GATE_GRAIN = 2048;
+    /** Whether the layer in progress has gate and up in one matrix (their rows side by side per token). */
     private boolean gatedFused;
     /** Per-thread attention-score scratch, grown to the longest sequence seen. */
     private final float[][] attnScores;
@@ -395,7 +395,7 @@ final class CpuForwardPass {
             matMul.apply(layer.w().wGate(), normed, gate);
             matMul.apply(layer.w().wUp(), normed, up);
         }
-        pool.parallelFor(n * ff, GATE_GRAIN, gatedBody);
+        pool.parallelFor(n * ff, 2048, gatedBody); // ranges of at least 2048 elements: a decode step is 4 of them
         hidden.set(n);
         matMul.apply(layer.w().wDown(), hidden, proj);
         residual(proj, layer.postFfnNorm(), n);

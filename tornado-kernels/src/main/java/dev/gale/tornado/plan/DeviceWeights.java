@@ -16,8 +16,8 @@ import uk.ac.manchester.tornado.api.types.arrays.FloatArray;
 
 /**
  * A model's weights in the arrays that go to the device once and stay there. Matrices keep their GGUF encoding
- * where the kernels read it, else become Q8_0 ({@link PackedMatrix}); Q/K/V and gate/up are stacked so that one kernel reads each group. Small vectors
- * (norms, biases, RoPE factors) become floats, as on the CPU.
+ * where the kernels read it, else become Q8_0 ({@link PackedMatrix}); Q/K/V and gate/up are stacked so that one
+ * kernel reads each group. Small vectors (norms, biases, RoPE factors) become floats, as on the CPU.
  */
 final class DeviceWeights {
     private static final Logger LOG = LoggerFactory.getLogger(DeviceWeights.class);
@@ -65,13 +65,15 @@ final class DeviceWeights {
         this.powersOfTwo = PackedWeights.powersOfTwo();
     }
 
-    /** {@link PackedMatrix#stack}, counting the matrices it requantizes and the types they had. */
+    /** {@link PackedMatrix#stack}, counting the matrices it requantizes and the types it converts. */
     private PackedMatrix stack(Tensor... parts) {
         PackedMatrix m = PackedMatrix.stack(parts);
         if (m.requantized()) {
             requantized++;
             for (Tensor t : parts) {
-                requantizedFrom.add(t.type());
+                if (t.type() != GgmlType.Q8_0) {
+                    requantizedFrom.add(t.type());
+                }
             }
         }
         return m;
