@@ -1,6 +1,7 @@
 package dev.gale.tornado;
 
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.gale.model.Model;
 import dev.gale.tornado.plan.LaunchGeometry;
@@ -28,6 +29,31 @@ class KernelByKernelCheckTest {
                     LaunchGeometry.forDevice(true, 1024), 2, true, new PrintStream(log, true, StandardCharsets.UTF_8));
             reporter.publishEntry("kernel check", log.toString(StandardCharsets.UTF_8).strip());
             assertNull(problem);
+        }
+    }
+
+    /**
+     * The experimental split attention ({@code -Dgale.tornado.attentionSplits}): three groups per head, with runs
+     * that are empty at the first positions, and gemma3's sliding window of 16 passed (20 steps). At a CPU's group
+     * size: PoCL 3.1 computes it wrongly with groups of 32 threads or more, which Oclgrind runs right (no
+     * out-of-bounds access, race or uninitialised read).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"tiny-llama-q8_0.gguf", "tiny-gemma3-q8_0.gguf"})
+    void splitAttentionMatchesItsJavaCode(String modelName, TestReporter reporter) throws Exception {
+        TornadoAvailability.require();
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        System.setProperty(LaunchGeometry.ATTENTION_SPLITS, "3");
+        try (Model model = Model.open(SharedFiles.modelOf(modelName))) {
+            PrintStream out = new PrintStream(log, true, StandardCharsets.UTF_8);
+            String problem = KernelByKernelCheck.firstProblem(model, TornadoDevices.get(TornadoAvailability.device()),
+                    LaunchGeometry.forDevice(false, 1024), 20, true, out);
+            String text = log.toString(StandardCharsets.UTF_8);
+            reporter.publishEntry("kernel check", text.strip());
+            assertNull(problem);
+            assertTrue(text.contains("step 19: all"), text);
+        } finally {
+            System.clearProperty(LaunchGeometry.ATTENTION_SPLITS);
         }
     }
 }

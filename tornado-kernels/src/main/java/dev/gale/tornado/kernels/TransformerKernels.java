@@ -172,26 +172,37 @@ public final class TransformerKernels {
 
     /**
      * Attention of one query head over the cached positions (a sliding window when {@code window > 0}): scores,
-     * softmax (with optional soft-capping), and the weighted sum of values. One work-group per head; the scores
-     * of positions {@code 0..position} go to {@code scores[head · capacity ..]}.
+     * softmax (with optional soft-capping), and the weighted sum of values; the scores of positions
+     * {@code 0..position} go to {@code scores[head · capacity ..]}. With {@code splits = 1}, one work-group per head
+     * writes the head's output. With more, the positions are split over {@code splits} work-groups per head (group
+     * {@code head · splits + s} takes the s-th of as many equal runs; some may be empty), so that long contexts
+     * keep many groups busy: each writes to {@code splitOut[(head · splits + s) · (valueDim + 2) ..]} its weighted
+     * value sum before normalization, then its largest score and its sum of exponentials, for
+     * {@link #attentionMerge} to combine.
      */
     public static void attention(KernelContext c, FloatArray q, FloatArray keys, FloatArray values, FloatArray scores,
-                                 FloatArray out, IntArray state, int headDim, int valueDim, int kvDim, int vDim,
-                                 int group, int capacity, float scale, float softcap, int window) {
+                                 FloatArray out, FloatArray splitOut, IntArray state, int headDim, int valueDim,
+                                 int kvDim, int vDim, int group, int capacity, float scale, float softcap, int window,
+                                 int splits) {
         // the partial value sums; indexed only here (see GroupReductions)
         float[] partials = c.allocateFloatLocalArray(MAX_GROUP);
-        int h = c.groupIdx;
+        int h = c.groupIdx / splits;
+        int split = c.groupIdx - h * splits;
         int t = c.localIdx;
         int L = c.localGroupSizeX;
         int kvHead = h / group;
         int position = state.get(1);
-        int first = window > 0 ? TornadoMath.max(0, position - window + 1) : 0;
+        int start = window > 0 ? TornadoMath.max(0, position - window + 1) : 0;
+        // this group's run of positions, first..last (empty when first > last)
+        int run = (position - start + splits) / splits;
+        int first = start + split * run;
+        int last = TornadoMath.min(position, first + run - 1);
         int base = h * capacity;
         int qBase = h * headDim;
         int kOffset = kvHead * headDim;
 
         float best = -Float.MAX_VALUE;
-        for (int p = first + t; p <= position; p += L) {
+        for (int p = first + t; p <= last; p += L) {
             int kBase = p * kvDim + kOffset;
             // four independent sums: their loads are in flight together (one chain waited on each load in turn)
             float s0 = 0f;
@@ -217,7 +228,7 @@ public final class TransformerKernels {
         }
         best = GroupReductions.max(c, best);
         float total = 0f;
-        for (int p = first + t; p <= position; p += L) {
+        for (int p = first + t; p <= last; p += L) {
             float e = TornadoMath.exp(scores.get(base + p) - best);
             scores.set(base + p, e);
             total += e;
@@ -239,14 +250,14 @@ public final class TransformerKernels {
                 float a3 = 0f;
                 int p = first + g;
                 int stride = vDim * groups;
-                for (; p + 3 * groups <= position; p += 4 * groups) {
+                for (; p + 3 * groups <= last; p += 4 * groups) {
                     int v = p * vDim + vOffset + d;
                     acc += scores.get(base + p) * values.get(v);
                     a1 += scores.get(base + p + groups) * values.get(v + stride);
                     a2 += scores.get(base + p + 2 * groups) * values.get(v + 2 * stride);
                     a3 += scores.get(base + p + 3 * groups) * values.get(v + 3 * stride);
                 }
-                for (; p <= position; p += groups) {
+                for (; p <= last; p += groups) {
                     acc += scores.get(base + p) * values.get(p * vDim + vOffset + d);
                 }
                 acc = (acc + a1) + (a2 + a3);
@@ -258,16 +269,55 @@ public final class TransformerKernels {
                 for (int i = 0; i < groups; i++) {
                     sum += partials[i * valueDim + t];
                 }
-                out.set(h * valueDim + t, sum / total);
+                if (splits == 1) {
+                    out.set(h * valueDim + t, sum / total);
+                } else {
+                    splitOut.set(c.groupIdx * (valueDim + 2) + t, sum);
+                }
             }
         } else {
             for (int d = t; d < valueDim; d += L) {
                 float acc = 0f;
-                for (int p = first; p <= position; p++) {
+                for (int p = first; p <= last; p++) {
                     acc += scores.get(base + p) * values.get(p * vDim + vOffset + d);
                 }
-                out.set(h * valueDim + d, acc / total);
+                if (splits == 1) {
+                    out.set(h * valueDim + d, acc / total);
+                } else {
+                    splitOut.set(c.groupIdx * (valueDim + 2) + d, acc);
+                }
             }
+        }
+        if (splits > 1 && t == 0) {
+            splitOut.set(c.groupIdx * (valueDim + 2) + valueDim, best);
+            splitOut.set(c.groupIdx * (valueDim + 2) + valueDim + 1, total);
+        }
+    }
+
+    /**
+     * The output of each head from its {@code splits} partial attentions ({@link #attention}): with M the largest
+     * of their maxima, {@code out = Σ acc_s · e^(m_s − M) / Σ total_s · e^(m_s − M)}. One work-group per head.
+     */
+    public static void attentionMerge(KernelContext c, FloatArray splitOut, FloatArray out, int valueDim, int splits) {
+        int h = c.groupIdx;
+        int stride = valueDim + 2;
+        int base = h * splits * stride;
+        float m = -Float.MAX_VALUE;
+        for (int s = 0; s < splits; s++) {
+            m = TornadoMath.max(m, splitOut.get(base + s * stride + valueDim));
+        }
+        float total = 0f;
+        for (int s = 0; s < splits; s++) {
+            total += splitOut.get(base + s * stride + valueDim + 1)
+                    * TornadoMath.exp(splitOut.get(base + s * stride + valueDim) - m);
+        }
+        for (int d = c.localIdx; d < valueDim; d += c.localGroupSizeX) {
+            float acc = 0f;
+            for (int s = 0; s < splits; s++) {
+                float weight = TornadoMath.exp(splitOut.get(base + s * stride + valueDim) - m);
+                acc += splitOut.get(base + s * stride + d) * weight;
+            }
+            out.set(h * valueDim + d, acc / total);
         }
     }
 

@@ -53,6 +53,8 @@ public final class DecodeStep {
         IntArray groupIndices = new IntArray(ARGMAX_GROUPS);
         FloatArray bestValue = new FloatArray(1);
         IntArray noIndices = new IntArray(1);
+        int splits = LaunchGeometry.attentionSplits();
+        FloatArray splitOut = new FloatArray(splitFloats(c, splits));
         FloatArray[] keys = new FloatArray[c.layers()];
         FloatArray[] values = new FloatArray[c.layers()];
         for (int l = 0; l < c.layers(); l++) {
@@ -63,7 +65,7 @@ public final class DecodeStep {
         KernelContext ctx = new KernelContext();
         List<Object> resident = new ArrayList<>(weights.arrays());
         resident.addAll(List.of(x, xw, q, attnOut, hidden, delta, scores, logits, groupValues, groupIndices, bestValue,
-                noIndices));
+                noIndices, splitOut));
         resident.addAll(List.of(keys));
         resident.addAll(List.of(values));
         this.resident = List.copyOf(resident);
@@ -104,9 +106,15 @@ public final class DecodeStep {
                                 thetaScale));
             }
             int window = local ? c.slidingWindow() : 0;
-            tasks.add(p + "attn", c.heads() * g.attentionGroup(), g.attentionGroup(), id -> TaskPackage.createPackage(id,
-                    TransformerKernels::attention, ctx, q, kc, vc, scores, attnOut, state, c.headDim(), c.valueDim(),
-                    c.kvDim(), c.vDim(), c.groupSize(), capacity, attnScale, c.attnSoftcap(), window));
+            tasks.add(p + "attn", c.heads() * splits * g.attentionGroup(), g.attentionGroup(),
+                    id -> TaskPackage.createPackage(id, TransformerKernels::attention, ctx, q, kc, vc, scores, attnOut,
+                            splitOut, state, c.headDim(), c.valueDim(), c.kvDim(), c.vDim(), c.groupSize(), capacity,
+                            attnScale, c.attnSoftcap(), window, splits));
+            if (splits > 1) {
+                tasks.add(p + "attn_merge", c.heads() * g.attentionGroup(), g.attentionGroup(),
+                        id -> TaskPackage.createPackage(id, TransformerKernels::attentionMerge, ctx, splitOut, attnOut,
+                                c.valueDim(), splits));
+            }
             addResidual(tasks, p + "wo", attnOut, w.wo(), w.postAttnNorm(), w.ffnNorm(), x, xw, delta, pow2, ctx, g, eps);
             tasks.add(p + "ffn", c.ffnDim() * g.rowGroup(), g.rowGroup(), id -> TaskPackage.createPackage(id,
                     TransformerKernels::feedForwardInput, ctx, x, xw, w.gateUp().words(), hidden, pow2,
@@ -156,6 +164,11 @@ public final class DecodeStep {
             tasks.add(name + "_norm", g.singleGroup(), g.singleGroup(), id -> TaskPackage.createPackage(id, TransformerKernels::normAdd, ctx,
                     delta, postNorm, x, xw, nextNorm, eps));
         }
+    }
+
+    /** Floats of the split attention's partial results: per head and split, the value sum, its maximum and total. */
+    static int splitFloats(ModelConfig c, int splits) {
+        return c.heads() * splits * (c.valueDim() + 2);
     }
 
     private static int roundUp(int n, int multiple) {

@@ -16,6 +16,9 @@ public record LaunchGeometry(int rowGroup, int attentionGroup, int singleGroup, 
     public static final String ROW_GROUP = "gale.tornado.rowGroup";
     /** System property that sets {@link #attentionGroup}. */
     public static final String ATTENTION_GROUP = "gale.tornado.attentionGroup";
+    /** System property that sets {@link #attentionSplits}. */
+    public static final String ATTENTION_SPLITS = "gale.tornado.attentionSplits";
+    private static final int MAX_SPLITS = 256;
 
     /**
      * GPUs: 128 threads per row (four warps / two wavefronts, enough loads in flight to stream a row of a few
@@ -47,6 +50,31 @@ public record LaunchGeometry(int rowGroup, int attentionGroup, int singleGroup, 
         if (n < 1 || n > cap || Integer.bitCount(n) != 1) {
             throw new IllegalArgumentException("-D" + property + " must be a power of two from 1 to " + cap
                     + " on this device, not '" + value + "'");
+        }
+        return n;
+    }
+
+    /**
+     * Work-groups per head of the attention: 1 (one group per head, the configuration measured on an H200) unless
+     * {@code -Dgale.tornado.attentionSplits=N} asks for N, which spreads each head's positions over N groups and
+     * merges their results in one more kernel per layer: for long contexts, where one group per head walks
+     * thousands of positions alone. Experimental: right under Oclgrind and on PoCL with 16-thread groups, not yet
+     * measured on a GPU (PoCL 3.1 gets it wrong with groups of 32 threads or more, which Oclgrind does not).
+     */
+    public static int attentionSplits() {
+        String value = System.getProperty(ATTENTION_SPLITS);
+        if (value == null) {
+            return 1;
+        }
+        int n;
+        try {
+            n = Integer.parseInt(value.strip());
+        } catch (NumberFormatException e) {
+            n = -1;
+        }
+        if (n < 1 || n > MAX_SPLITS) {
+            throw new IllegalArgumentException("-D" + ATTENTION_SPLITS + " must be a whole number from 1 to "
+                    + MAX_SPLITS + ", not '" + value + "'");
         }
         return n;
     }

@@ -45,7 +45,8 @@ public record MemoryPlan(long weightBytes, long kvCacheBytes, long scratchBytes,
         // the argmax's per-group values and indices and its best value
         long scratch = array(4L * c.dim()) * 3 + array(4L * c.qDim()) + array(4L * c.heads() * c.valueDim())
                 + array(4L * c.ffnDim()) + array(4L * c.vocabSize()) + array(4L * c.heads() * capacity)
-                + 2 * array(4L * DecodeStep.ARGMAX_GROUPS) + 2 * array(4) + 2 * array(8);
+                + 2 * array(4L * DecodeStep.ARGMAX_GROUPS) + 2 * array(4) + 2 * array(8)
+                + array(4L * DecodeStep.splitFloats(c, LaunchGeometry.attentionSplits()));
         largest = Math.max(largest, 4L * capacity * Math.max(c.kvDim(), c.vDim()));
         return new MemoryPlan(weights, kv, scratch, array(largest), capacity);
     }

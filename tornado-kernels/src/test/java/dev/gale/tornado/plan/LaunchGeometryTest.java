@@ -33,4 +33,23 @@ class LaunchGeometryTest {
             System.clearProperty(p);
         }
     }
+
+    @Test
+    void attentionSplitsAreOneUnlessAsked() {
+        String p = LaunchGeometry.ATTENTION_SPLITS;
+        try {
+            System.clearProperty(p);
+            assertEquals(1, LaunchGeometry.attentionSplits());
+            System.setProperty(p, "3 ");
+            assertEquals(3, LaunchGeometry.attentionSplits());
+            for (String bad : new String[] {"0", "257", "two"}) {
+                System.setProperty(p, bad);
+                IllegalArgumentException e =
+                        assertThrows(IllegalArgumentException.class, LaunchGeometry::attentionSplits);
+                assertEquals("-D" + p + " must be a whole number from 1 to 256, not '" + bad + "'", e.getMessage());
+            }
+        } finally {
+            System.clearProperty(p);
+        }
+    }
 }
