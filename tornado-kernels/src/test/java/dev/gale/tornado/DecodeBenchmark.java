@@ -20,11 +20,13 @@ import java.util.regex.Pattern;
  * the greedy rate reaches (weight bytes read per token × tokens/s ÷ the peak given), and one profiled step: the
  * kernels' own device time per token (and the roofline share at that rate) against the step's.
  *
- * <p>{@code java <TornadoVM flags> ... dev.gale.tornado.DecodeBenchmark MODEL.gguf DEVICE PEAK_BYTES_PER_S [TOKENS]}
+ * <p>{@code java <TornadoVM flags> ... dev.gale.tornado.DecodeBenchmark MODEL.gguf DEVICE PEAK_BYTES_PER_S [TOKENS
+ * [PROMPT [CONTEXT]]]} (defaults 128 tokens, a 16-token prompt, a 1024-position cache): a long prompt measures
+ * decoding deep into the context, e.g. the split attention ({@code -Dgale.tornado.attentionSplits}).
  */
 final class DecodeBenchmark {
-    private static final int PROMPT = 16;
-    private static final int CONTEXT = 1024;
+    private static final int DEFAULT_PROMPT = 16;
+    private static final int DEFAULT_CONTEXT = 1024;
     /** Steps run before timing, so that the JIT has compiled TornadoVM's host-side interpreter loop. */
     private static final int WARMUP = 32;
     /** A task's entry in TornadoVM's profile log (a line such as <code>"decode.l3_qkv": &#123;</code>) and its kernel time. */
@@ -35,13 +37,15 @@ final class DecodeBenchmark {
 
     public static void main(String[] args) throws Exception {
         if (args.length < 3) {
-            System.err.println("usage: DecodeBenchmark MODEL.gguf DEVICE PEAK_BYTES_PER_S [TOKENS]");
+            System.err.println("usage: DecodeBenchmark MODEL.gguf DEVICE PEAK_BYTES_PER_S [TOKENS [PROMPT [CONTEXT]]]");
             System.exit(2);
         }
         Path path = Path.of(args[0]);
         int device = Integer.parseInt(args[1]);
         double peak = Double.parseDouble(args[2]);
         int tokens = args.length > 3 ? Integer.parseInt(args[3]) : 128;
+        int promptLength = args.length > 4 ? Integer.parseInt(args[4]) : DEFAULT_PROMPT;
+        int contextWanted = args.length > 5 ? Integer.parseInt(args[5]) : DEFAULT_CONTEXT;
         TornadoBackendProvider provider = new TornadoBackendProvider();
         if (provider.unavailableReason() != null) {
             throw new IllegalStateException(provider.unavailableReason());
@@ -49,13 +53,13 @@ final class DecodeBenchmark {
         long t0 = System.nanoTime();
         try (Model model = ModelLoader.load(path, false, System.err)) {
             long t1 = System.nanoTime();
-            int context = Math.min(CONTEXT, model.config().contextLength());
+            int context = Math.min(contextWanted, model.config().contextLength());
             try (InferenceEngine engine = provider.load(model, new BackendOptions(0, device, context));
                  InferenceSession session = engine.newSession(context)) {
                 long t2 = System.nanoTime();
-                int[] prompt = new int[PROMPT];
-                for (int i = 0; i < PROMPT; i++) {
-                    prompt[i] = 1 + i;
+                int[] prompt = new int[promptLength];
+                for (int i = 0; i < promptLength; i++) {
+                    prompt[i] = 1 + i % 1000;
                 }
                 session.forward(prompt, false);
                 long t3 = System.nanoTime();
@@ -82,13 +86,13 @@ final class DecodeBenchmark {
                 TokenWork work = engine.workPerToken().orElseThrow();
                 // under a CUDA graph TornadoVM does not time the kernels one by one (it reports 0)
                 boolean kernelTimed = profile.kernelNanos() > 0;
-                System.out.printf("bench model=%s device=\"%s\" cuda_graph=%b launches_per_token=%d "
-                                + "transfers_per_token=%d read_s=%.1f load_compile_upload_s=%.1f prefill_tok_s=%.1f "
+                System.out.printf("bench model=%s device=\"%s\" prompt_tokens=%d context=%d cuda_graph=%b "
+                                + "launches_per_token=%d transfers_per_token=%d read_s=%.1f load_compile_upload_s=%.1f prefill_tok_s=%.1f "
                                 + "decode_tok_s=%.1f decode_with_logits_tok_s=%.1f ms_per_token=%.2f "
                                 + "weight_bytes_per_token=%d effective_GB_s=%.1f roofline_fraction=%.3f "
                                 + "profiled_kernel_ms=%s profiled_step_ms=%.3f kernel_roofline_fraction=%s%n",
-                        path.getFileName(), engine.deviceName(), plan.usesCudaGraph(), work.kernelLaunches(),
-                        work.hostDeviceTransfers(), (t1 - t0) / 1e9, (t2 - t1) / 1e9, PROMPT / ((t3 - t2) / 1e9),
+                        path.getFileName(), engine.deviceName(), promptLength, context, plan.usesCudaGraph(),
+                        work.kernelLaunches(), work.hostDeviceTransfers(), (t1 - t0) / 1e9, (t2 - t1) / 1e9, promptLength / ((t3 - t2) / 1e9),
                         greedy, withLogits, 1000 / greedy, bytesPerToken, bytesPerToken * greedy / 1e9,
                         bytesPerToken * greedy / peak,
                         kernelTimed ? String.format("%.3f", profile.kernelNanos() / 1e6) : "n/a",
