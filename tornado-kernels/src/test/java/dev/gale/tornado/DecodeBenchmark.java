@@ -87,12 +87,14 @@ final class DecodeBenchmark {
                 // under a CUDA graph TornadoVM does not time the kernels one by one (it reports 0)
                 boolean kernelTimed = profile.kernelNanos() > 0;
                 System.out.printf("bench model=%s device=\"%s\" prompt_tokens=%d context=%d cuda_graph=%b "
-                                + "launches_per_token=%d transfers_per_token=%d read_s=%.1f load_compile_upload_s=%.1f prefill_tok_s=%.1f "
+                                + "launches_per_token=%d transfers_per_token=%d read_s=%.1f load_compile_upload_s=%.1f "
+                                + "prefill_tok_s=%.1f "
                                 + "decode_tok_s=%.1f decode_with_logits_tok_s=%.1f ms_per_token=%.2f "
                                 + "weight_bytes_per_token=%d effective_GB_s=%.1f roofline_fraction=%.3f "
                                 + "profiled_kernel_ms=%s profiled_step_ms=%.3f kernel_roofline_fraction=%s%n",
                         path.getFileName(), engine.deviceName(), promptLength, context, plan.usesCudaGraph(),
-                        work.kernelLaunches(), work.hostDeviceTransfers(), (t1 - t0) / 1e9, (t2 - t1) / 1e9, promptLength / ((t3 - t2) / 1e9),
+                        work.kernelLaunches(), work.hostDeviceTransfers(), (t1 - t0) / 1e9, (t2 - t1) / 1e9,
+                        promptLength / ((t3 - t2) / 1e9),
                         greedy, withLogits, 1000 / greedy, bytesPerToken, bytesPerToken * greedy / 1e9,
                         bytesPerToken * greedy / peak,
                         kernelTimed ? String.format("%.3f", profile.kernelNanos() / 1e6) : "n/a",
