@@ -1,6 +1,7 @@
 package dev.gale.tornado.plan;
 
 import dev.gale.tornado.kernels.GroupReductions;
+import java.util.function.IntPredicate;
 
 /**
  * Work-group sizes per kind of kernel for one device. Powers of two, at most {@link GroupReductions#MAX_GROUP}
@@ -37,21 +38,8 @@ public record LaunchGeometry(int rowGroup, int attentionGroup, int singleGroup, 
 
     /** The group size a property asks for, or {@code fallback}; a power of two from 1 to {@code cap}. */
     static int chosen(String property, int fallback, int cap) {
-        String value = System.getProperty(property);
-        if (value == null) {
-            return fallback;
-        }
-        int n;
-        try {
-            n = Integer.parseInt(value.strip());
-        } catch (NumberFormatException e) {
-            n = -1;
-        }
-        if (n < 1 || n > cap || Integer.bitCount(n) != 1) {
-            throw new IllegalArgumentException("-D" + property + " must be a power of two from 1 to " + cap
-                    + " on this device, not '" + value + "'");
-        }
-        return n;
+        return intProperty(property, fallback, n -> n <= cap && Integer.bitCount(n) == 1,
+                "a power of two from 1 to " + cap + " on this device");
     }
 
     /**
@@ -62,9 +50,14 @@ public record LaunchGeometry(int rowGroup, int attentionGroup, int singleGroup, 
      * measured on a GPU (PoCL 3.1 gets it wrong with groups of 32 threads or more, which Oclgrind does not).
      */
     public static int attentionSplits() {
-        String value = System.getProperty(ATTENTION_SPLITS);
+        return intProperty(ATTENTION_SPLITS, 1, n -> n <= MAX_SPLITS, "a whole number from 1 to " + MAX_SPLITS);
+    }
+
+    /** A positive whole-number system property that {@code valid} accepts, or {@code fallback} when unset. */
+    private static int intProperty(String property, int fallback, IntPredicate valid, String what) {
+        String value = System.getProperty(property);
         if (value == null) {
-            return 1;
+            return fallback;
         }
         int n;
         try {
@@ -72,9 +65,8 @@ public record LaunchGeometry(int rowGroup, int attentionGroup, int singleGroup, 
         } catch (NumberFormatException e) {
             n = -1;
         }
-        if (n < 1 || n > MAX_SPLITS) {
-            throw new IllegalArgumentException("-D" + ATTENTION_SPLITS + " must be a whole number from 1 to "
-                    + MAX_SPLITS + ", not '" + value + "'");
+        if (n < 1 || !valid.test(n)) {
+            throw new IllegalArgumentException("-D" + property + " must be " + what + ", not '" + value + "'");
         }
         return n;
     }

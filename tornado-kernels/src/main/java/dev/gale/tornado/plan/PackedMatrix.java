@@ -40,7 +40,7 @@ public record PackedMatrix(ShortArray words, int type, int rows, int cols, boole
         for (Tensor t : parts) {
             rows += t.rows();
         }
-        long bytes = deviceBytes(parts);
+        long bytes = bytesAs(type, parts);
         if (bytes / 2 > Integer.MAX_VALUE - 64) {
             throw new UnsupportedModelException("the tornadovm backend cannot hold " + first.name() + " ("
                     + bytes + " bytes) in one device array");
@@ -95,7 +95,10 @@ public record PackedMatrix(ShortArray words, int type, int rows, int cols, boole
 
     /** Bytes of the device array that {@link #stack} makes of {@code parts}. */
     static long deviceBytes(Tensor... parts) {
-        GgmlType type = deviceType(parts);
+        return bytesAs(deviceType(parts), parts);
+    }
+
+    private static long bytesAs(GgmlType type, Tensor... parts) {
         long n = 0;
         for (Tensor t : parts) {
             n += type.byteSize(t.elementCount());
