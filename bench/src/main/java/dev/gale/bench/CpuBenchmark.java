@@ -22,7 +22,8 @@ import java.util.TreeMap;
  * End-to-end CPU benchmark: for each model, the machine's read bandwidth (measured in the same run, with the same
  * number of threads, before and after the model runs), decode speed (one token at a time after a short prompt) and prefill speed (one batch of
  * prompt tokens), and how close decode comes to the memory-bandwidth bound: weight bytes read per token × tokens
- * per second ÷ read bandwidth.
+ * per second ÷ read bandwidth. The bytes are those the backend reads: the CPU backend's repacked Q4_0 matrices are
+ * 11 % larger than in the file ({@code InferenceEngine.weightBytesPerToken}).
  *
  * <pre>java --add-modules jdk.incubator.vector -cp bench/target/benchmarks.jar dev.gale.bench.CpuBenchmark
  *     [--threads N] [--decode N] [--prefill N] [--repeats N] [--no-header] MODEL.gguf...</pre>
@@ -137,7 +138,8 @@ public final class CpuBenchmark {
             }
             bandwidth = Math.max(bandwidth, bandwidth(o.threads()));
             return new Result(path.getFileName().toString(), matrixTypes(model),
-                    model.weights().bytesPerToken() / 1e9, decode, prefill, bandwidth);
+                    engine.weightBytesPerToken().orElse(model.weights().bytesPerToken()) / 1e9, decode, prefill,
+                    bandwidth);
         }
     }
 

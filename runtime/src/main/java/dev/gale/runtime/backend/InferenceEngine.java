@@ -34,6 +34,15 @@ public interface InferenceEngine extends AutoCloseable {
     }
 
     /**
+     * Bytes of weights one decode step reads as this backend holds them, where they differ from the file's
+     * ({@code ModelWeights.bytesPerToken}): the CPU backend's repacked Q4_0 matrices are larger than the file's blocks.
+     * Empty if the backend reads the file's bytes as they are.
+     */
+    default OptionalLong weightBytesPerToken() {
+        return OptionalLong.empty();
+    }
+
+    /**
      * Device memory this engine holds now (weights, KV caches, work buffers), for backends that keep them on a
      * device; empty for a backend that runs in host memory or cannot tell.
      */

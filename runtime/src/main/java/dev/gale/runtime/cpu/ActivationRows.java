@@ -47,6 +47,15 @@ public final class ActivationRows {
     float[] q8Values;
     private boolean q8ValuesReady;
     /**
+     * The Q8_0 quants transposed in groups of {@value RepackedQ4_0Kernel#GROUP} blocks, for
+     * {@link RepackedQ4_0Kernel}: in row t, element k of block {@code 32 g + j} at
+     * {@code q8Groups[t * width + 1024 g + 32 k + j]}, for the whole groups of the row (the rest is unused).
+     */
+    short[] q8Groups;
+    /** Per block of 32, the sum of its Q8_0 quants. */
+    int[] q8QuantSums;
+    private boolean q8GroupsReady;
+    /**
      * The activation form of {@link #tilesAs} transposed into tiles of {@value BlockGemm#TILE} tokens for
      * {@link BlockGemm}, over the width rounded up to whole blocks of 32 ({@link #blockWidth()}): element k of token
      * {@code 16 j + l} at {@code tiles[(j * blockWidth + k) * 16 + l]}; padding elements and tokens are 0.
@@ -98,6 +107,7 @@ public final class ActivationRows {
         q8Ready = false;
         tilesAs = null;
         q8ValuesReady = false;
+        q8GroupsReady = false;
         qkReady = false;
     }
 
@@ -193,11 +203,57 @@ public final class ActivationRows {
         if (q8Values == null) {
             q8Values = new float[values.length];
         }
-        int n = rows * width;
-        for (int i = 0; i < n; i++) {
-            q8Values[i] = q8Scale[i / Q8_0_BLOCK] * q8[i];
+        int blocks = rows * width / Q8_0_BLOCK;
+        if (Simd.WIDE_VECTORS) {
+            for (int b = 0; b < blocks; b++) {
+                int o = b * Q8_0_BLOCK;
+                FloatVector d = FloatVector.broadcast(Simd.F, q8Scale[b]);
+                d.mul((FloatVector) ShortVector.fromArray(Simd.S_HALF, q8, o)
+                        .convertShape(VectorOperators.S2F, Simd.F, 0)).intoArray(q8Values, o);
+                d.mul((FloatVector) ShortVector.fromArray(Simd.S_HALF, q8, o + 16)
+                        .convertShape(VectorOperators.S2F, Simd.F, 0)).intoArray(q8Values, o + 16);
+            }
+        } else {
+            for (int i = 0; i < blocks * Q8_0_BLOCK; i++) {
+                q8Values[i] = q8Scale[i / Q8_0_BLOCK] * q8[i];
+            }
         }
         q8ValuesReady = true;
+    }
+
+    /** Makes sure {@link #q8Groups} and {@link #q8QuantSums} are ready (and the Q8_0 form). */
+    void prepareQ8_0Groups() {
+        prepareQ8_0();
+        if (q8GroupsReady) {
+            return;
+        }
+        if (q8Groups == null) {
+            q8Groups = new short[values.length];
+            q8QuantSums = new int[values.length / Q8_0_BLOCK];
+        }
+        int blocks = width / Q8_0_BLOCK;
+        int group = RepackedQ4_0Kernel.GROUP;
+        int groups = blocks / group;
+        for (int t = 0; t < rows; t++) {
+            int e = t * width;
+            for (int g = 0; g < groups; g++) {
+                int o = e + g * group * Q8_0_BLOCK;
+                for (int j = 0; j < group; j++) {
+                    int src = o + j * Q8_0_BLOCK;
+                    for (int k = 0; k < Q8_0_BLOCK; k++) {
+                        q8Groups[o + k * group + j] = q8[src + k];
+                    }
+                }
+            }
+            for (int b = 0; b < blocks; b++) {
+                int sum = 0;
+                for (int k = e + b * Q8_0_BLOCK; k < e + (b + 1) * Q8_0_BLOCK; k++) {
+                    sum += q8[k];
+                }
+                q8QuantSums[t * blocks + b] = sum;
+            }
+        }
+        q8GroupsReady = true;
     }
 
     /** The width rounded up to a whole number of blocks of 32: the width of {@link #tiles}. */

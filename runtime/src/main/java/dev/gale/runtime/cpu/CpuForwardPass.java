@@ -62,11 +62,11 @@ final class CpuForwardPass {
         this.engine = engine;
         this.c = engine.config;
         this.pool = engine.pool;
-        this.matMul = new MatMul(engine.pool);
+        this.matMul = engine.newMatMul();
         this.maxRows = maxRows;
         int b = maxRows;
         this.attnScores = new float[pool.threads()][];
-        this.attnGroupScores = new float[pool.threads()][16];
+        this.attnGroupScores = new float[pool.threads()][Math.max(16, Exponentials.SCRATCH)];
         for (int i = 0; i < pool.threads(); i++) {
             attnScores[i] = new float[0];
         }
@@ -259,21 +259,8 @@ final class CpuForwardPass {
                 }
                 j0 = jEnd;
             }
-            double sum = 0;
-            int e0 = first;
-            if (Simd.WIDE_VECTORS) {
-                FloatVector m = FloatVector.broadcast(Simd.F, max);
-                for (; e0 + 16 <= p + 1; e0 += 16) {
-                    FloatVector e = FloatVector.fromArray(Simd.F, scores, e0).sub(m).lanewise(VectorOperators.EXP);
-                    e.intoArray(scores, e0);
-                    sum += e.reduceLanes(VectorOperators.ADD);
-                }
-            }
-            for (; e0 <= p; e0++) {
-                float e = (float) Math.exp(scores[e0] - max);
-                scores[e0] = e;
-                sum += e;
-            }
+            // the same exponentials whether or not the JIT has compiled this loop (see Exponentials)
+            double sum = Exponentials.expShifted(scores, first, p + 1, max, 1f, scores, groupScores);
             float inv = (float) (1.0 / sum);
             int oOff = t * heads * vd + h * vd;
             // the weighted sum of the values, 16 output lanes at a time held in a register over all positions

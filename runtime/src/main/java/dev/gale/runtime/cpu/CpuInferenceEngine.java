@@ -1,5 +1,7 @@
 package dev.gale.runtime.cpu;
 
+import java.util.OptionalLong;
+
 import dev.gale.model.Model;
 import dev.gale.model.config.ModelConfig;
 import dev.gale.model.tensor.Tensor;
@@ -9,6 +11,7 @@ import dev.gale.runtime.backend.BackendOptions;
 import dev.gale.runtime.backend.BatchedSession;
 import dev.gale.runtime.backend.InferenceEngine;
 import dev.gale.runtime.backend.InferenceSession;
+import java.util.OptionalLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,6 +28,8 @@ public final class CpuInferenceEngine implements InferenceEngine {
     final ModelConfig config;
     final ModelWeights weights;
     final WorkerPool pool;
+    /** Copies of the Q4_0 matrices for the repacked kernel ({@link RepackedMatrices#NONE} if off). */
+    final RepackedMatrices repacked;
     final int defaultContext;
     final float[] outputNorm;
     final float[] ropeFreqs;
@@ -52,10 +57,25 @@ public final class CpuInferenceEngine implements InferenceEngine {
                     floats(w.postFfnNorm()), floats(w.qNorm()), floats(w.kNorm()), floats(w.bq()), floats(w.bk()),
                     floats(w.bv()));
         }
+        if (RepackedMatrices.enabled()) {
+            long start = System.nanoTime();
+            this.repacked = RepackedMatrices.of(weights, pool);
+            if (repacked.count() > 0) {
+                LOG.info("repacked {} Q4_0 matrices ({} MiB) for the CPU kernels in {} ms", repacked.count(),
+                        repacked.bytes() >> 20, (System.nanoTime() - start) / 1_000_000);
+            }
+        } else {
+            this.repacked = RepackedMatrices.NONE;
+        }
         if (WARM_UP) {
-            long ms = KernelWarmUp.run(weights, new MatMul(pool));
+            long ms = KernelWarmUp.run(weights, newMatMul());
             LOG.debug("kernels warmed up in {} ms", ms);
         }
+    }
+
+    /** A matrix product for this model's weights (it reads the repacked copies where there are any). */
+    MatMul newMatMul() {
+        return new MatMul(pool, !Simd.WIDE_VECTORS, repacked);
     }
 
     private static float[] floats(Tensor t) {
@@ -75,6 +95,13 @@ public final class CpuInferenceEngine implements InferenceEngine {
     @Override
     public String deviceName() {
         return "Java CPU, " + pool.threads() + " thread" + (pool.threads() == 1 ? "" : "s");
+    }
+
+    /** The file's bytes per token, with the repacked matrices counted at their repacked size. */
+    @Override
+    public OptionalLong weightBytesPerToken() {
+        return repacked.count() == 0 ? OptionalLong.empty()
+                : OptionalLong.of(weights.bytesPerToken() - repacked.sourceBytes() + repacked.bytes());
     }
 
     @Override

@@ -29,6 +29,7 @@ public final class MatMul {
 
     private final WorkerPool pool;
     private final boolean portable;
+    private final RepackedMatrices repacked;
     private final float[][] panels;
     private final float[][] tileSums;
     private final float[][] lanes;
@@ -49,15 +50,27 @@ public final class MatMul {
     private int outStride;
     private int outOffset;
 
-    /** Uses the vector kernels where the hardware has 512-bit vectors, else the portable ones. */
+    /**
+     * Uses the vector kernels where the hardware has 512-bit vectors, else the portable ones; every weight is read
+     * in place.
+     */
     public MatMul(WorkerPool pool) {
-        this(pool, !Simd.WIDE_VECTORS);
+        this(pool, !Simd.WIDE_VECTORS, RepackedMatrices.NONE);
     }
 
     /** With {@code portable}, the plain-Java kernels ({@link PortableKernel}) whatever the hardware. */
     MatMul(WorkerPool pool, boolean portable) {
+        this(pool, portable, RepackedMatrices.NONE);
+    }
+
+    /**
+     * Products of the matrices in {@code repacked} read their repacked copies with the repacked kernels (unless
+     * {@code portable}); the others are read in place.
+     */
+    MatMul(WorkerPool pool, boolean portable, RepackedMatrices repacked) {
         this.pool = pool;
         this.portable = portable;
+        this.repacked = repacked;
         this.panels = new float[pool.threads()][];
         this.tileSums = new float[pool.threads()][];
         this.lanes = new float[pool.threads()][];
@@ -82,13 +95,14 @@ public final class MatMul {
             throw new IllegalArgumentException(w.name() + ": rows [" + rowStart + ", " + (rowStart + rowCount)
                     + ") outside [0, " + w.rows() + ")");
         }
-        WeightKernel k = portable ? PortableKernel.of(w.name(), w.type()) : WeightKernel.of(w);
+        RepackedMatrices.Matrix r = portable ? null : repacked.find(w);
+        WeightKernel k = r != null ? r.kernel() : portable ? PortableKernel.of(w.name(), w.type()) : WeightKernel.of(w);
         boolean block = k.blockProduct();
         boolean batched = x.rows() >= (block ? BlockGemm.MIN_TOKENS : PANEL_MIN_ROWS);
         k.prepare(x, batched);
         this.kernel = k;
-        this.data = w.data();
-        this.rowBytes = w.rowBytes();
+        this.data = r != null ? r.data() : w.data();
+        this.rowBytes = r != null ? r.rowBytes() : w.rowBytes();
         this.x = x;
         this.out = out;
         this.rowStart = rowStart;

@@ -1,6 +1,7 @@
 package dev.gale.runtime.sampling;
 
 import dev.gale.runtime.backend.Logits;
+import dev.gale.runtime.cpu.Exponentials;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import jdk.incubator.vector.FloatVector;
@@ -23,6 +24,7 @@ public final class Sampler {
     private int historyStart;
     private int[] ids = new int[0];
     private float[] probs = new float[0];
+    private final float[] lanes = new float[Exponentials.SCRATCH];
     private long[] keys = new long[0];
 
     public Sampler(SamplingParams params) {
@@ -99,17 +101,8 @@ public final class Sampler {
             max = Math.max(max, logits[i]);
         }
         float invT = 1f / params.temperature();
-        double total = 0;
-        for (int i = 0; i < vectors; i += FloatVector.SPECIES_PREFERRED.length()) {
-            FloatVector e = FloatVector.fromArray(FloatVector.SPECIES_PREFERRED, logits, i).sub(max).mul(invT)
-                    .lanewise(VectorOperators.EXP);
-            e.intoArray(probs, i);
-            total += e.reduceLanes(VectorOperators.ADD);
-        }
-        for (int i = vectors; i < vocab; i++) {
-            probs[i] = (float) Math.exp((logits[i] - max) * invT);
-            total += probs[i];
-        }
+        // the same draws for the same seed whether or not the JIT has compiled this method (see Exponentials)
+        double total = Exponentials.expShifted(logits, 0, vocab, max, invT, probs, lanes);
         double r = random.nextDouble() * total;
         double cum = 0;
         for (int i = 0; i < vocab; i++) {

@@ -167,6 +167,92 @@ class MatMulTest {
                 GgmlType.Q5_K, GgmlType.Q6_K).flatMap(t -> Stream.of(Arguments.of(t, false), Arguments.of(t, true)));
     }
 
+    static Stream<Arguments> repackedCases() {
+        Stream.Builder<Arguments> b = Stream.builder();
+        // whole groups of 32 blocks (1024 elements) are transposed: none, one, and two plus a block after them
+        for (int width : new int[] {32, 96, 1024, 2080}) {
+            for (int tokens : new int[] {1, 3, 8, 37}) {
+                b.add(Arguments.of(GgmlType.Q4_0, width, tokens));
+            }
+        }
+        return b.build();
+    }
+
+    /**
+     * The repacked Q4_0 kernel ({@link RepackedMatrices}), decode (1 and 3 tokens) and batched (8 and 37), against
+     * the same reference as the in-place kernels, at the same tolerance.
+     */
+    @ParameterizedTest(name = "{0} width {1} tokens {2}")
+    @MethodSource("repackedCases")
+    void repackedMatchesReference(GgmlType type, int width, int tokens) {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Simd.WIDE_VECTORS, "the repacked kernels need 512-bit vectors");
+        Random rnd = new Random(type.ordinal() * 77L + width + tokens);
+        int rows = 21;
+        Tensor w = randomTensor(type, width, rows, rnd);
+        RepackedMatrices repacked = RepackedMatrices.of(java.util.List.of(w), POOL);
+        assertEquals(1, repacked.count());
+        assertEquals(rows * 20L * (width / 32), repacked.bytes());
+        assertEquals(w.data().byteSize(), repacked.sourceBytes());
+        ActivationRows x = new ActivationRows(tokens, width);
+        for (int i = 0; i < tokens * width; i++) {
+            x.values()[i] = (float) rnd.nextGaussian() * (i % 7 == 0 ? 3f : 1f);
+        }
+        x.set(tokens);
+        float[] out = new float[tokens * rows + 3];
+        new MatMul(POOL, false, repacked).apply(w, x, out, 0, rows, rows, 3);
+        float[] row = new float[width];
+        for (int r = 0; r < rows; r++) {
+            w.dequantizeRow(r, row, 0);
+            for (int t = 0; t < tokens; t++) {
+                float[] in = activationForm(type, x, t);
+                double ref = 0;
+                double scale = 0;
+                for (int i = 0; i < width; i++) {
+                    ref += (double) row[i] * in[i];
+                    scale += Math.abs((double) row[i] * in[i]);
+                }
+                assertEquals(ref, out[t * rows + 3 + r], 2e-6 * scale + 1e-30, type + " row " + r + " token " + t);
+            }
+        }
+    }
+
+    /**
+     * A row shorter than a group of 32 blocks takes {@link Q4_0Kernel}'s arithmetic on the repacked bytes: bit for
+     * bit the in-place kernel's result, decode and batched, so the test models keep ggml's results exactly.
+     */
+    @ParameterizedTest(name = "tokens {0}")
+    @org.junit.jupiter.params.provider.ValueSource(ints = {1, 3, 8})
+    void repackedRowsShorterThanAGroupAreBitForBitTheInPlaceKernels(int tokens) {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Simd.WIDE_VECTORS, "the repacked kernels need 512-bit vectors");
+        Random rnd = new Random(5 + tokens);
+        Tensor w = randomTensor(GgmlType.Q4_0, 992, 40, rnd);
+        RepackedMatrices repacked = RepackedMatrices.of(java.util.List.of(w), POOL);
+        ActivationRows x = new ActivationRows(tokens, 992);
+        for (int i = 0; i < tokens * 992; i++) {
+            x.values()[i] = (float) rnd.nextGaussian();
+        }
+        x.set(tokens);
+        float[] inPlace = new float[tokens * 40];
+        float[] fromCopy = new float[tokens * 40];
+        new MatMul(POOL, false).apply(w, x, inPlace);
+        new MatMul(POOL, false, repacked).apply(w, x, fromCopy);
+        for (int i = 0; i < inPlace.length; i++) {
+            assertEquals(Float.floatToIntBits(inPlace[i]), Float.floatToIntBits(fromCopy[i]), "output " + i);
+        }
+    }
+
+    /** Only Q4_0 matrices are repacked, each once however often it is listed. */
+    @Test
+    void repacksOnlyQ4_0MatricesOnce() {
+        Random rnd = new Random(9);
+        Tensor q4 = randomTensor(GgmlType.Q4_0, 64, 3, rnd);
+        Tensor q8 = randomTensor(GgmlType.Q8_0, 64, 3, rnd);
+        Tensor q4k = randomTensor(GgmlType.Q4_K, 256, 3, rnd);
+        RepackedMatrices repacked = RepackedMatrices.of(java.util.List.of(q4, q8, q4k, q4), POOL);
+        assertEquals(1, repacked.count());
+        assertTrue(repacked.find(q8) == null && repacked.find(q4k) == null && repacked.find(q4) != null);
+    }
+
     @Test
     void writesOnlyTheRequestedRows() {
         Random rnd = new Random(7);

@@ -1,0 +1,244 @@
+package dev.gale.runtime.cpu;
+
+import static dev.gale.runtime.cpu.Simd.F;
+import static dev.gale.runtime.cpu.Simd.F32;
+import static dev.gale.runtime.cpu.Simd.I16;
+import static dev.gale.runtime.cpu.Simd.LE;
+
+import dev.gale.model.gguf.GgmlType;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.LongVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * Q4_0 weights in the repacked layout of {@link RepackedMatrices}. A row is its blocks' 16 bytes of nibbles (ggml's
+ * bytes: the low nibble of byte p is element p, the high nibble element p + 16, each stored +8), then the blocks'
+ * fp16 scales widened to float: 20 bytes a block instead of 18. The nibble bytes of each whole group of
+ * {@value #GROUP} blocks are transposed: byte p of the group's block j lies at {@code 32 p + j} of the group's 512
+ * bytes, so that one 32-byte load holds byte p of 32 blocks, one block per lane. Blocks after the last whole group
+ * keep ggml's order.
+ *
+ * <p>Decode on a group multiplies those lanes, as 16-bit integers, with the activation's Q8_0 quants laid out the
+ * same way ({@link ActivationRows#q8Groups}), and adds each block's products in its own lane: with the nibbles
+ * unsigned, 16 products are at most 16 × 15 × 127 = 30480, so the low and the high nibbles' sums each fit 16 bits.
+ * After the group, the two sums are widened, the +8 is taken off exactly (8 × the block's activation quant sum),
+ * and the 32 exact block sums are multiplied by the product of the block scales and added in float. This is ggml's
+ * integer arithmetic block by block, about three times as fast per core as {@link Q4_0Kernel}; only the order of
+ * the float additions differs. The blocks after the last whole group take {@link Q4_0Kernel}'s arithmetic, so a
+ * row shorter than a group (the test models) gives ggml's result bit for bit.
+ */
+final class RepackedQ4_0Kernel implements WeightKernel {
+    static final RepackedQ4_0Kernel INSTANCE = new RepackedQ4_0Kernel();
+    static final int BLOCK = 32;
+    /** Blocks of a transposed group: the 16-bit lanes of a 512-bit vector. */
+    static final int GROUP = 32;
+    /** Bytes of a block's nibbles. */
+    static final int NIBBLE_BYTES = BLOCK / 2;
+    /** Bytes a block takes in the repacked layout: its nibbles and a float scale. */
+    static final int BLOCK_BYTES = NIBBLE_BYTES + Float.BYTES;
+
+    private RepackedQ4_0Kernel() {}
+
+    /** Bytes of a repacked row of {@code n} elements. */
+    static long rowBytes(int n) {
+        return (long) n / BLOCK * BLOCK_BYTES;
+    }
+
+    /** Rewrites the ggml Q4_0 row at {@code src + srcOffset} ({@code n} elements) at {@code dst + dstOffset}. */
+    static void repack(MemorySegment src, long srcOffset, MemorySegment dst, long dstOffset, int n) {
+        int blocks = n / BLOCK;
+        int grouped = blocks / GROUP * GROUP;
+        long scales = dstOffset + (long) blocks * NIBBLE_BYTES;
+        for (int b = 0; b < blocks; b++) {
+            long p = srcOffset + (long) Q4_0Kernel.BLOCK_BYTES * b;
+            if (b < grouped) {
+                long group = dstOffset + (long) (b / GROUP) * GROUP * NIBBLE_BYTES;
+                for (int i = 0; i < NIBBLE_BYTES; i++) {
+                    dst.set(ValueLayout.JAVA_BYTE, group + (long) GROUP * i + b % GROUP,
+                            src.get(ValueLayout.JAVA_BYTE, p + 2 + i));
+                }
+            } else {
+                MemorySegment.copy(src, p + 2, dst, dstOffset + (long) NIBBLE_BYTES * b, NIBBLE_BYTES);
+            }
+            dst.set(F32, scales + (long) Float.BYTES * b, Float.float16ToFloat(src.get(I16, p)));
+        }
+    }
+
+    @Override
+    public GgmlType type() {
+        return GgmlType.Q4_0;
+    }
+
+    @Override
+    public void prepare(ActivationRows x, boolean batched) {
+        if (batched) {
+            x.prepareTiles(GgmlType.Q8_0);
+        } else {
+            x.prepareQ8_0Groups();
+        }
+    }
+
+    @Override
+    public float dot(MemorySegment w, long offset, ActivationRows x, int row, float[] lanes) {
+        int n = x.width();
+        int blocks = n / BLOCK;
+        int groups = blocks / GROUP;
+        int xb = row * blocks;
+        long scales = offset + (long) blocks * NIBBLE_BYTES;
+        short[] xg = x.q8Groups;
+        int[] quantSums = x.q8QuantSums;
+        float[] xs = x.q8Scale;
+        FloatVector acc = FloatVector.zero(F);
+        for (int g = 0; g < groups; g++) {
+            ShortVector lo = ShortVector.zero(Simd.S);
+            ShortVector hi = lo;
+            long go = offset + (long) GROUP * NIBBLE_BYTES * g;
+            int xo = row * n + GROUP * BLOCK * g;
+            for (int p = 0; p < NIBBLE_BYTES; p++) {
+                ShortVector bytes = (ShortVector) ByteVector.fromMemorySegment(Simd.B_HALF, w, go + (long) GROUP * p, LE)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, Simd.S, 0);
+                lo = lo.add(bytes.and((short) 15).mul(ShortVector.fromArray(Simd.S, xg, xo + GROUP * p)));
+                hi = hi.add(bytes.lanewise(VectorOperators.LSHR, 4)
+                        .mul(ShortVector.fromArray(Simd.S, xg, xo + GROUP * (p + NIBBLE_BYTES))));
+            }
+            int b0 = xb + GROUP * g;
+            long s0 = scales + (long) Float.BYTES * GROUP * g;
+            IntVector sums = ((IntVector) lo.convertShape(VectorOperators.S2I, Simd.I, 0))
+                    .add((IntVector) hi.convertShape(VectorOperators.S2I, Simd.I, 0))
+                    .sub(IntVector.fromArray(Simd.I, quantSums, b0).lanewise(VectorOperators.LSHL, 3));
+            acc = FloatVector.fromMemorySegment(F, w, s0, LE).mul(FloatVector.fromArray(F, xs, b0))
+                    .fma((FloatVector) sums.convert(VectorOperators.I2F, 0), acc);
+            sums = ((IntVector) lo.convertShape(VectorOperators.S2I, Simd.I, 1))
+                    .add((IntVector) hi.convertShape(VectorOperators.S2I, Simd.I, 1))
+                    .sub(IntVector.fromArray(Simd.I, quantSums, b0 + 16).lanewise(VectorOperators.LSHL, 3));
+            acc = FloatVector.fromMemorySegment(F, w, s0 + 16 * Float.BYTES, LE).mul(FloatVector.fromArray(F, xs, b0 + 16))
+                    .fma((FloatVector) sums.convert(VectorOperators.I2F, 0), acc);
+        }
+        acc.intoArray(lanes, 0);
+        float sum = Simd.sum16(lanes, 0);
+        if (groups * GROUP == blocks) {
+            return sum;
+        }
+        // the blocks after the last whole group in Q4_0Kernel's arithmetic (ggml's: 8 lanes of exact 4-product sums)
+        short[] q = x.q8;
+        FloatVector tail = FloatVector.zero(Simd.F_HALF);
+        for (int b = groups * GROUP; b < blocks; b++) {
+            ShortVector bytes = (ShortVector) ByteVector.fromMemorySegment(Simd.B_QUARTER, w,
+                    offset + (long) NIBBLE_BYTES * b, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, Simd.S_HALF, 0);
+            ShortVector wq = ((ShortVector) bytes.and((short) 15).reinterpretShape(Simd.S, 0))
+                    .or((ShortVector) bytes.lanewise(VectorOperators.LSHR, 4).reinterpretShape(Simd.S, -1))
+                    .sub((short) 8);
+            IntVector pairs = wq.mul(ShortVector.fromArray(Simd.S, q, (xb + b) * BLOCK)).reinterpretAsInts();
+            LongVector quads = pairs.add(pairs.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
+                    .reinterpretAsLongs();
+            FloatVector sums4 = (FloatVector) quads.add(quads.lanewise(VectorOperators.LSHL, 32))
+                    .lanewise(VectorOperators.ASHR, 32).convertShape(VectorOperators.L2F, Simd.F_HALF, 0);
+            float d = w.get(F32, scales + (long) Float.BYTES * b) * xs[xb + b];
+            tail = FloatVector.broadcast(Simd.F_HALF, d).fma(sums4, tail);
+        }
+        tail.intoArray(lanes, 0);
+        return sum + Simd.sum8(lanes, 0);
+    }
+
+    @Override
+    public boolean blockProduct() {
+        return true;
+    }
+
+    @Override
+    public void toBlockPanel(MemorySegment w, long offset, int n, float[] panel, float[] scales, int r) {
+        int blocks = n / BLOCK;
+        int grouped = blocks / GROUP * GROUP;
+        long s = offset + (long) blocks * NIBBLE_BYTES;
+        // a transposed group is read as 8 × 8 tiles of bytes (8 positions of 8 blocks), transposed in longs
+        for (int b = 0; b < grouped; b += 8) {
+            long at = offset + (long) (b / GROUP) * GROUP * NIBBLE_BYTES + b % GROUP;
+            long a0 = w.get(I64, at);
+            long a1 = w.get(I64, at + GROUP);
+            long a2 = w.get(I64, at + 2 * GROUP);
+            long a3 = w.get(I64, at + 3 * GROUP);
+            long a4 = w.get(I64, at + 4 * GROUP);
+            long a5 = w.get(I64, at + 5 * GROUP);
+            long a6 = w.get(I64, at + 6 * GROUP);
+            long a7 = w.get(I64, at + 7 * GROUP);
+            long c0 = w.get(I64, at + 8 * GROUP);
+            long c1 = w.get(I64, at + 9 * GROUP);
+            long c2 = w.get(I64, at + 10 * GROUP);
+            long c3 = w.get(I64, at + 11 * GROUP);
+            long c4 = w.get(I64, at + 12 * GROUP);
+            long c5 = w.get(I64, at + 13 * GROUP);
+            long c6 = w.get(I64, at + 14 * GROUP);
+            long c7 = w.get(I64, at + 15 * GROUP);
+            // stage 1: 2 × 2 tiles of bytes
+            long t;
+            t = ((a0 >>> 8) ^ a1) & M8; a1 ^= t; a0 ^= t << 8;
+            t = ((a2 >>> 8) ^ a3) & M8; a3 ^= t; a2 ^= t << 8;
+            t = ((a4 >>> 8) ^ a5) & M8; a5 ^= t; a4 ^= t << 8;
+            t = ((a6 >>> 8) ^ a7) & M8; a7 ^= t; a6 ^= t << 8;
+            t = ((c0 >>> 8) ^ c1) & M8; c1 ^= t; c0 ^= t << 8;
+            t = ((c2 >>> 8) ^ c3) & M8; c3 ^= t; c2 ^= t << 8;
+            t = ((c4 >>> 8) ^ c5) & M8; c5 ^= t; c4 ^= t << 8;
+            t = ((c6 >>> 8) ^ c7) & M8; c7 ^= t; c6 ^= t << 8;
+            // stage 2: 4 × 4
+            t = ((a0 >>> 16) ^ a2) & M16; a2 ^= t; a0 ^= t << 16;
+            t = ((a1 >>> 16) ^ a3) & M16; a3 ^= t; a1 ^= t << 16;
+            t = ((a4 >>> 16) ^ a6) & M16; a6 ^= t; a4 ^= t << 16;
+            t = ((a5 >>> 16) ^ a7) & M16; a7 ^= t; a5 ^= t << 16;
+            t = ((c0 >>> 16) ^ c2) & M16; c2 ^= t; c0 ^= t << 16;
+            t = ((c1 >>> 16) ^ c3) & M16; c3 ^= t; c1 ^= t << 16;
+            t = ((c4 >>> 16) ^ c6) & M16; c6 ^= t; c4 ^= t << 16;
+            t = ((c5 >>> 16) ^ c7) & M16; c7 ^= t; c5 ^= t << 16;
+            // stage 3: 8 × 8; now a_j (c_j) holds positions 0..7 (8..15) of block b + j
+            t = ((a0 >>> 32) ^ a4) & M32; a4 ^= t; a0 ^= t << 32;
+            t = ((a1 >>> 32) ^ a5) & M32; a5 ^= t; a1 ^= t << 32;
+            t = ((a2 >>> 32) ^ a6) & M32; a6 ^= t; a2 ^= t << 32;
+            t = ((a3 >>> 32) ^ a7) & M32; a7 ^= t; a3 ^= t << 32;
+            t = ((c0 >>> 32) ^ c4) & M32; c4 ^= t; c0 ^= t << 32;
+            t = ((c1 >>> 32) ^ c5) & M32; c5 ^= t; c1 ^= t << 32;
+            t = ((c2 >>> 32) ^ c6) & M32; c6 ^= t; c2 ^= t << 32;
+            t = ((c3 >>> 32) ^ c7) & M32; c7 ^= t; c3 ^= t << 32;
+            expandBlock(a0, c0, panel, b, r);
+            expandBlock(a1, c1, panel, b + 1, r);
+            expandBlock(a2, c2, panel, b + 2, r);
+            expandBlock(a3, c3, panel, b + 3, r);
+            expandBlock(a4, c4, panel, b + 4, r);
+            expandBlock(a5, c5, panel, b + 5, r);
+            expandBlock(a6, c6, panel, b + 6, r);
+            expandBlock(a7, c7, panel, b + 7, r);
+        }
+        for (int b = grouped; b < blocks; b++) {
+            int o = (b * BlockGemm.ROWS + r) * BLOCK;
+            IntVector bytes = (IntVector) ByteVector.fromMemorySegment(Simd.B_QUARTER, w,
+                    offset + (long) NIBBLE_BYTES * b, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, Simd.I, 0);
+            ((FloatVector) bytes.and(15).sub(8).convert(VectorOperators.I2F, 0)).intoArray(panel, o);
+            ((FloatVector) bytes.lanewise(VectorOperators.LSHR, 4).sub(8).convert(VectorOperators.I2F, 0))
+                    .intoArray(panel, o + 16);
+        }
+        for (int b = 0; b < blocks; b++) {
+            scales[b * BlockGemm.ROWS + r] = w.get(F32, s + (long) Float.BYTES * b);
+        }
+    }
+
+    private static final ValueLayout.OfLong I64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(LE);
+    private static final long M8 = 0x00FF00FF00FF00FFL;
+    private static final long M16 = 0x0000FFFF0000FFFFL;
+    private static final long M32 = 0x00000000FFFFFFFFL;
+
+    /**
+     * Writes block {@code b} of panel row {@code r} from its 16 nibble bytes, {@code low} holding bytes 0..7 and
+     * {@code high} bytes 8..15 (little-endian). Takes and returns no vector, so the JIT inlines it (see {@link Simd}).
+     */
+    private static void expandBlock(long low, long high, float[] panel, int b, int r) {
+        int o = (b * BlockGemm.ROWS + r) * BLOCK;
+        IntVector bytes = (IntVector) LongVector.broadcast(Simd.L_QUARTER, low).withLane(1, high).reinterpretAsBytes()
+                .convertShape(VectorOperators.ZERO_EXTEND_B2I, Simd.I, 0);
+        ((FloatVector) bytes.and(15).sub(8).convert(VectorOperators.I2F, 0)).intoArray(panel, o);
+        ((FloatVector) bytes.lanewise(VectorOperators.LSHR, 4).sub(8).convert(VectorOperators.I2F, 0))
+                .intoArray(panel, o + 16);
+    }
+}
