@@ -124,7 +124,18 @@ final class RepackedQ4_0Kernel implements WeightKernel {
         if (groups * GROUP == blocks) {
             return sum;
         }
-        // the blocks after the last whole group in Q4_0Kernel's arithmetic (ggml's: 8 lanes of exact 4-product sums)
+        return sum + tail(w, offset, x, row, groups, lanes);
+    }
+
+    /**
+     * The blocks of the row at {@code offset} after its {@code groups} whole groups, in {@link Q4_0Kernel}'s
+     * arithmetic (ggml's: 8 lanes of exact 4-product sums).
+     */
+    private static float tail(MemorySegment w, long offset, ActivationRows x, int row, int groups, float[] lanes) {
+        int blocks = x.width() / BLOCK;
+        int xb = row * blocks;
+        long scales = offset + (long) blocks * NIBBLE_BYTES;
+        float[] xs = x.q8Scale;
         short[] q = x.q8;
         FloatVector tail = FloatVector.zero(Simd.F_HALF);
         for (int b = groups * GROUP; b < blocks; b++) {
@@ -142,7 +153,120 @@ final class RepackedQ4_0Kernel implements WeightKernel {
             tail = FloatVector.broadcast(Simd.F_HALF, d).fma(sums4, tail);
         }
         tail.intoArray(lanes, 0);
-        return sum + Simd.sum8(lanes, 0);
+        return Simd.sum8(lanes, 0);
+    }
+
+    /**
+     * {@link #dot} of four rows at once (see {@link WeightKernel#dot4}): the groups of the four rows are multiplied
+     * together, sharing the activation's loads, so that a core has four streams of weights in flight; the blocks
+     * after the last whole group go through {@link #dot}'s code. Bit for bit {@link #dot} of each row.
+     */
+    @Override
+    public void dot4(MemorySegment w, long offset, long gap, ActivationRows x, int row, float[] lanes, float[] out,
+            int o, int outGap) {
+        int n = x.width();
+        int blocks = n / BLOCK;
+        int groups = blocks / GROUP;
+        if (groups == 0) {
+            WeightKernel.super.dot4(w, offset, gap, x, row, lanes, out, o, outGap);
+            return;
+        }
+        int xb = row * blocks;
+        long scaleOffset = (long) blocks * NIBBLE_BYTES;
+        short[] xg = x.q8Groups;
+        int[] quantSums = x.q8QuantSums;
+        float[] xs = x.q8Scale;
+        long o0 = offset;
+        long o1 = offset + gap;
+        long o2 = offset + 2 * gap;
+        long o3 = offset + 3 * gap;
+        FloatVector acc0 = FloatVector.zero(F);
+        FloatVector acc1 = acc0;
+        FloatVector acc2 = acc0;
+        FloatVector acc3 = acc0;
+        for (int g = 0; g < groups; g++) {
+            ShortVector lo0 = ShortVector.zero(Simd.S);
+            ShortVector hi0 = lo0;
+            ShortVector lo1 = lo0;
+            ShortVector hi1 = lo0;
+            ShortVector lo2 = lo0;
+            ShortVector hi2 = lo0;
+            ShortVector lo3 = lo0;
+            ShortVector hi3 = lo0;
+            long go = (long) GROUP * NIBBLE_BYTES * g;
+            int xo = row * n + GROUP * BLOCK * g;
+            for (int p = 0; p < NIBBLE_BYTES; p++) {
+                ShortVector xl = ShortVector.fromArray(Simd.S, xg, xo + GROUP * p);
+                ShortVector xh = ShortVector.fromArray(Simd.S, xg, xo + GROUP * (p + NIBBLE_BYTES));
+                long at = go + (long) GROUP * p;
+                ShortVector b0 = (ShortVector) ByteVector.fromMemorySegment(Simd.B_HALF, w, o0 + at, LE)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, Simd.S, 0);
+                lo0 = lo0.add(b0.and((short) 15).mul(xl));
+                hi0 = hi0.add(b0.lanewise(VectorOperators.LSHR, 4).mul(xh));
+                ShortVector b1 = (ShortVector) ByteVector.fromMemorySegment(Simd.B_HALF, w, o1 + at, LE)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, Simd.S, 0);
+                lo1 = lo1.add(b1.and((short) 15).mul(xl));
+                hi1 = hi1.add(b1.lanewise(VectorOperators.LSHR, 4).mul(xh));
+                ShortVector b2 = (ShortVector) ByteVector.fromMemorySegment(Simd.B_HALF, w, o2 + at, LE)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, Simd.S, 0);
+                lo2 = lo2.add(b2.and((short) 15).mul(xl));
+                hi2 = hi2.add(b2.lanewise(VectorOperators.LSHR, 4).mul(xh));
+                ShortVector b3 = (ShortVector) ByteVector.fromMemorySegment(Simd.B_HALF, w, o3 + at, LE)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2S, Simd.S, 0);
+                lo3 = lo3.add(b3.and((short) 15).mul(xl));
+                hi3 = hi3.add(b3.lanewise(VectorOperators.LSHR, 4).mul(xh));
+            }
+            int b0 = xb + GROUP * g;
+            long s0 = scaleOffset + (long) Float.BYTES * GROUP * g;
+            IntVector eights0 = IntVector.fromArray(Simd.I, quantSums, b0).lanewise(VectorOperators.LSHL, 3);
+            IntVector eights1 = IntVector.fromArray(Simd.I, quantSums, b0 + 16).lanewise(VectorOperators.LSHL, 3);
+            FloatVector xs0 = FloatVector.fromArray(F, xs, b0);
+            FloatVector xs1 = FloatVector.fromArray(F, xs, b0 + 16);
+            acc0 = FloatVector.fromMemorySegment(F, w, o0 + s0, LE).mul(xs0)
+                    .fma((FloatVector) ((IntVector) lo0.convertShape(VectorOperators.S2I, Simd.I, 0))
+                            .add((IntVector) hi0.convertShape(VectorOperators.S2I, Simd.I, 0)).sub(eights0)
+                            .convert(VectorOperators.I2F, 0), acc0);
+            acc0 = FloatVector.fromMemorySegment(F, w, o0 + s0 + 16 * Float.BYTES, LE).mul(xs1)
+                    .fma((FloatVector) ((IntVector) lo0.convertShape(VectorOperators.S2I, Simd.I, 1))
+                            .add((IntVector) hi0.convertShape(VectorOperators.S2I, Simd.I, 1)).sub(eights1)
+                            .convert(VectorOperators.I2F, 0), acc0);
+            acc1 = FloatVector.fromMemorySegment(F, w, o1 + s0, LE).mul(xs0)
+                    .fma((FloatVector) ((IntVector) lo1.convertShape(VectorOperators.S2I, Simd.I, 0))
+                            .add((IntVector) hi1.convertShape(VectorOperators.S2I, Simd.I, 0)).sub(eights0)
+                            .convert(VectorOperators.I2F, 0), acc1);
+            acc1 = FloatVector.fromMemorySegment(F, w, o1 + s0 + 16 * Float.BYTES, LE).mul(xs1)
+                    .fma((FloatVector) ((IntVector) lo1.convertShape(VectorOperators.S2I, Simd.I, 1))
+                            .add((IntVector) hi1.convertShape(VectorOperators.S2I, Simd.I, 1)).sub(eights1)
+                            .convert(VectorOperators.I2F, 0), acc1);
+            acc2 = FloatVector.fromMemorySegment(F, w, o2 + s0, LE).mul(xs0)
+                    .fma((FloatVector) ((IntVector) lo2.convertShape(VectorOperators.S2I, Simd.I, 0))
+                            .add((IntVector) hi2.convertShape(VectorOperators.S2I, Simd.I, 0)).sub(eights0)
+                            .convert(VectorOperators.I2F, 0), acc2);
+            acc2 = FloatVector.fromMemorySegment(F, w, o2 + s0 + 16 * Float.BYTES, LE).mul(xs1)
+                    .fma((FloatVector) ((IntVector) lo2.convertShape(VectorOperators.S2I, Simd.I, 1))
+                            .add((IntVector) hi2.convertShape(VectorOperators.S2I, Simd.I, 1)).sub(eights1)
+                            .convert(VectorOperators.I2F, 0), acc2);
+            acc3 = FloatVector.fromMemorySegment(F, w, o3 + s0, LE).mul(xs0)
+                    .fma((FloatVector) ((IntVector) lo3.convertShape(VectorOperators.S2I, Simd.I, 0))
+                            .add((IntVector) hi3.convertShape(VectorOperators.S2I, Simd.I, 0)).sub(eights0)
+                            .convert(VectorOperators.I2F, 0), acc3);
+            acc3 = FloatVector.fromMemorySegment(F, w, o3 + s0 + 16 * Float.BYTES, LE).mul(xs1)
+                    .fma((FloatVector) ((IntVector) lo3.convertShape(VectorOperators.S2I, Simd.I, 1))
+                            .add((IntVector) hi3.convertShape(VectorOperators.S2I, Simd.I, 1)).sub(eights1)
+                            .convert(VectorOperators.I2F, 0), acc3);
+        }
+        acc0.intoArray(lanes, 0);
+        acc1.intoArray(lanes, 16);
+        acc2.intoArray(lanes, 32);
+        acc3.intoArray(lanes, 48);
+        for (int j = 0; j < 4; j++) {
+            out[o + j * outGap] = Simd.sum16(lanes, 16 * j);
+        }
+        if (groups * GROUP != blocks) {
+            for (int j = 0; j < 4; j++) {
+                out[o + j * outGap] += tail(w, offset + j * gap, x, row, groups, lanes);
+            }
+        }
     }
 
     @Override

@@ -241,6 +241,37 @@ class MatMulTest {
         }
     }
 
+    /**
+     * Decode on the repacked Q4_0 kernel reads four rows at a time ({@link WeightKernel#dot4}): each row's result is
+     * bit for bit its {@link WeightKernel#dot}, with two whole groups and a block after them, for one token and three.
+     */
+    @ParameterizedTest(name = "tokens {0}")
+    @org.junit.jupiter.params.provider.ValueSource(ints = {1, 3})
+    void repackedDecodeOfFourRowsAtOnceIsEachRowsDot(int tokens) {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Simd.WIDE_VECTORS, "the repacked kernels need 512-bit vectors");
+        Random rnd = new Random(11 + tokens);
+        int width = 2080;
+        Tensor w = randomTensor(GgmlType.Q4_0, width, 203, rnd);
+        RepackedMatrices repacked = RepackedMatrices.of(java.util.List.of(w), POOL);
+        ActivationRows x = new ActivationRows(tokens, width);
+        for (int i = 0; i < tokens * width; i++) {
+            x.values()[i] = (float) rnd.nextGaussian();
+        }
+        x.set(tokens);
+        float[] out = new float[tokens * 197];
+        new MatMul(POOL, false, repacked).apply(w, x, out, 5, 197, 197, 0);
+        RepackedMatrices.Matrix m = repacked.find(w);
+        m.kernel().prepare(x, false);
+        float[] lanes = new float[WeightKernel.SCRATCH];
+        for (int t = 0; t < tokens; t++) {
+            for (int r = 0; r < 197; r++) {
+                float dot = m.kernel().dot(m.data(), (5L + r) * m.rowBytes(), x, t, lanes);
+                assertEquals(Float.floatToIntBits(dot), Float.floatToIntBits(out[t * 197 + r]),
+                        "row " + (5 + r) + " token " + t);
+            }
+        }
+    }
+
     /** Only Q4_0 matrices are repacked, each once however often it is listed. */
     @Test
     void repacksOnlyQ4_0MatricesOnce() {
