@@ -3,6 +3,7 @@ package dev.gale.runtime.cpu;
 import dev.gale.model.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * Matrix products of packed weights with activation rows, computed on the packed (memory-mapped) blocks directly:
@@ -76,6 +77,22 @@ public final class MatMul {
         this.lanes = new float[pool.threads()][];
         this.blockScales = new float[pool.threads()][];
         this.accumulators = new float[pool.threads()][];
+    }
+
+    /**
+     * A product for {@code matrices} as the CPU backend multiplies them: those it repacks ({@link RepackedMatrices};
+     * Q4_0 on hardware with 512-bit vectors, unless {@code -Dgale.cpu.repack=false}) are copied once here and read
+     * from the copies. For benchmarks of the engine's kernels.
+     */
+    public static MatMul repacking(WorkerPool pool, List<Tensor> matrices) {
+        return new MatMul(pool, !Simd.WIDE_VECTORS,
+                RepackedMatrices.enabled() ? RepackedMatrices.of(matrices, pool) : RepackedMatrices.NONE);
+    }
+
+    /** Bytes of weights a product with {@code w} reads: its repacked copy's, or the tensor's own. */
+    public long weightBytes(Tensor w) {
+        RepackedMatrices.Matrix r = portable ? null : repacked.find(w);
+        return r != null ? r.data().byteSize() : w.data().byteSize();
     }
 
     /** {@code out[t * rows + r]} for every row of the weight. */
