@@ -59,13 +59,24 @@ class MatMulTest {
     void matchesReference(GgmlType type, int width, int rows, int tokens, boolean portable) {
         Random rnd = new Random(type.ordinal() * 1000L + width * 10L + tokens);
         Tensor w = randomTensor(type, width, rows, rnd);
+        assertMatchesReference(new MatMul(POOL, portable), w, tokens, rnd);
+    }
+
+    /**
+     * Multiplies {@code w} with {@code tokens} random activation rows (every seventh value three times larger) and
+     * checks each result against the reference, to 2e-6 of the sum of the products' magnitudes.
+     */
+    private static void assertMatchesReference(MatMul mm, Tensor w, int tokens, Random rnd) {
+        GgmlType type = w.type();
+        int width = w.rowLength();
+        int rows = w.rows();
         ActivationRows x = new ActivationRows(tokens, width);
         for (int i = 0; i < tokens * width; i++) {
             x.values()[i] = (float) rnd.nextGaussian() * (i % 7 == 0 ? 3f : 1f);
         }
         x.set(tokens);
         float[] out = new float[tokens * rows + 3];
-        new MatMul(POOL, portable).apply(w, x, out, 0, rows, rows, 3);
+        mm.apply(w, x, out, 0, rows, rows, 3);
         float[] row = new float[width];
         for (int r = 0; r < rows; r++) {
             w.dequantizeRow(r, row, 0);
@@ -193,27 +204,7 @@ class MatMulTest {
         assertEquals(1, repacked.count());
         assertEquals(rows * 20L * (width / 32), repacked.bytes());
         assertEquals(w.data().byteSize(), repacked.sourceBytes());
-        ActivationRows x = new ActivationRows(tokens, width);
-        for (int i = 0; i < tokens * width; i++) {
-            x.values()[i] = (float) rnd.nextGaussian() * (i % 7 == 0 ? 3f : 1f);
-        }
-        x.set(tokens);
-        float[] out = new float[tokens * rows + 3];
-        new MatMul(POOL, false, repacked).apply(w, x, out, 0, rows, rows, 3);
-        float[] row = new float[width];
-        for (int r = 0; r < rows; r++) {
-            w.dequantizeRow(r, row, 0);
-            for (int t = 0; t < tokens; t++) {
-                float[] in = activationForm(type, x, t);
-                double ref = 0;
-                double scale = 0;
-                for (int i = 0; i < width; i++) {
-                    ref += (double) row[i] * in[i];
-                    scale += Math.abs((double) row[i] * in[i]);
-                }
-                assertEquals(ref, out[t * rows + 3 + r], 2e-6 * scale + 1e-30, type + " row " + r + " token " + t);
-            }
-        }
+        assertMatchesReference(new MatMul(POOL, false, repacked), w, tokens, rnd);
     }
 
     /**
