@@ -71,6 +71,25 @@ sealed interface WeightKernel
         }
     }
 
+    /**
+     * Whether batches of {@value MatMul#TOKEN_ROWS_MIN} to {@value MatMul#TOKEN_ROWS_MAX} tokens multiply each weight
+     * row with the tokens directly, four at a time ({@link #dotTokens4}), on the decode form of the activations,
+     * instead of through a panel.
+     */
+    default boolean tokenRows() {
+        return false;
+    }
+
+    /**
+     * {@link #dot} of the weight row at byte {@code offset} with activation rows {@code t0 .. t0 + 3} into
+     * {@code out[(t0 + j) * outStride + outIndex]}, each bit for bit its {@link #dot}. The kernels whose
+     * {@link #tokenRows} is true implement it.
+     */
+    default void dotTokens4(MemorySegment w, long offset, ActivationRows x, int t0, float[] lanes, float[] out,
+            int outIndex, int outStride) {
+        throw new UnsupportedOperationException(type() + " multiplies batches through a panel");
+    }
+
     /** Whether batches take {@link BlockGemm}'s product ({@link #toBlockPanel}) instead of the float panel tiles. */
     default boolean blockProduct() {
         return false;
