@@ -1,5 +1,6 @@
 package dev.gale.runtime.cpu;
 
+import java.util.List;
 import java.util.OptionalLong;
 
 import dev.gale.model.Model;
@@ -11,6 +12,7 @@ import dev.gale.runtime.backend.BackendOptions;
 import dev.gale.runtime.backend.BatchedSession;
 import dev.gale.runtime.backend.InferenceEngine;
 import dev.gale.runtime.backend.InferenceSession;
+import java.util.List;
 import java.util.OptionalLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,6 +25,8 @@ public final class CpuInferenceEngine implements InferenceEngine {
     private static final Logger LOG = LoggerFactory.getLogger(CpuInferenceEngine.class);
     /** Whether a new engine warms up its kernels ({@link KernelWarmUp}); {@code -Dgale.cpu.warmup=false} skips it. */
     private static final boolean WARM_UP = !"false".equals(System.getProperty("gale.cpu.warmup"));
+    /** The largest share of the available memory the repacked matrices may take. */
+    private static final double REPACK_MEMORY_SHARE = 0.8;
 
     final Model model;
     final ModelConfig config;
@@ -57,20 +61,39 @@ public final class CpuInferenceEngine implements InferenceEngine {
                     floats(w.postFfnNorm()), floats(w.qNorm()), floats(w.kNorm()), floats(w.bq()), floats(w.bk()),
                     floats(w.bv()));
         }
-        if (RepackedMatrices.enabled()) {
-            long start = System.nanoTime();
-            this.repacked = RepackedMatrices.of(weights, pool);
-            if (repacked.count() > 0) {
-                LOG.info("repacked {} Q4_0 matrices ({} MiB) for the CPU kernels in {} ms", repacked.count(),
-                        repacked.bytes() >> 20, (System.nanoTime() - start) / 1_000_000);
-            }
-        } else {
-            this.repacked = RepackedMatrices.NONE;
-        }
+        this.repacked = repack(weights, pool);
         if (WARM_UP) {
             long ms = KernelWarmUp.run(weights, newMatMul());
             LOG.debug("kernels warmed up in {} ms", ms);
         }
+    }
+
+    /**
+     * The repacked copies of the model's Q4_0 matrices ({@link RepackedMatrices}), unless turned off or unless they
+     * would take more than 80 % ({@link #REPACK_MEMORY_SHARE}) of the memory the system has available: the copies
+     * cannot be paged out, where the mapped file's pages can, so on a machine that barely holds the model the
+     * matrices are read in place instead (and a warning says so).
+     */
+    private static RepackedMatrices repack(ModelWeights weights, WorkerPool pool) {
+        if (!RepackedMatrices.enabled()) {
+            return RepackedMatrices.NONE;
+        }
+        List<Tensor> matrices = RepackedMatrices.matrices(weights);
+        long needed = RepackedMatrices.bytesNeeded(matrices);
+        if (needed == 0) {
+            return RepackedMatrices.NONE;
+        }
+        long available = RepackedMatrices.availableMemory();
+        if (available >= 0 && needed > REPACK_MEMORY_SHARE * available) {
+            LOG.warn("not repacking the Q4_0 matrices: their copies would take {} MiB of the {} MiB available;"
+                    + " reading them in place (slower decoding)", needed >> 20, available >> 20);
+            return RepackedMatrices.NONE;
+        }
+        long start = System.nanoTime();
+        RepackedMatrices repacked = RepackedMatrices.of(matrices, pool);
+        LOG.info("repacked {} Q4_0 matrices ({} MiB) for the CPU kernels in {} ms", repacked.count(),
+                repacked.bytes() >> 20, (System.nanoTime() - start) / 1_000_000);
+        return repacked;
     }
 
     /** A matrix product for this model's weights (it reads the repacked copies where there are any). */

@@ -5,7 +5,11 @@ import dev.gale.model.tensor.Tensor;
 import dev.gale.model.weights.ModelWeights;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Objects;
 import java.util.stream.Stream;
 
@@ -57,9 +61,37 @@ final class RepackedMatrices {
 
     /** Repacks every Q4_0 matrix of {@code weights} (the blocks' and the output projection). */
     static RepackedMatrices of(ModelWeights weights, WorkerPool pool) {
+        return of(matrices(weights), pool);
+    }
+
+    /** The matrices of {@code weights} that products read: the blocks' and the output projection. */
+    static List<Tensor> matrices(ModelWeights weights) {
         Stream<Tensor> blockMatrices = weights.layers().stream().flatMap(l -> Stream.of(l.wq(), l.wk(), l.wv(),
                 l.wqkv(), l.wo(), l.wGate(), l.wUp(), l.wGateUp(), l.wDown()));
-        return of(Stream.concat(blockMatrices, Stream.of(weights.output())).filter(Objects::nonNull).toList(), pool);
+        return Stream.concat(blockMatrices, Stream.of(weights.output())).filter(Objects::nonNull).distinct().toList();
+    }
+
+    /** Bytes the repacked copies of {@code tensors} would take. */
+    static long bytesNeeded(List<Tensor> tensors) {
+        return tensors.stream().filter(t -> t.dims().length == 2 && t.type() == GgmlType.Q4_0)
+                .mapToLong(t -> RepackedQ4_0Kernel.rowBytes(t.rowLength()) * t.rows()).sum();
+    }
+
+    /**
+     * The memory the operating system could still give this process ({@code MemAvailable} of /proc/meminfo, which
+     * counts the page cache, the mapped model file included), or -1 where that is not known.
+     */
+    static long availableMemory() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
+                if (line.startsWith("MemAvailable:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // not Linux, or not readable: unknown
+        }
+        return -1;
     }
 
     /** Repacks those of {@code tensors} that are Q4_0 matrices; the others are left as they are. */

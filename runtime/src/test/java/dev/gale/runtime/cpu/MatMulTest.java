@@ -296,6 +296,18 @@ class MatMulTest {
         }
     }
 
+    /** The memory check before repacking: the bytes the copies need, and what the system has available. */
+    @Test
+    void repackingKnowsItsMemoryNeeds() {
+        Random rnd = new Random(4);
+        Tensor q4 = randomTensor(GgmlType.Q4_0, 2048, 3, rnd);
+        Tensor q8 = randomTensor(GgmlType.Q8_0, 2048, 3, rnd);
+        assertEquals(3 * 64 * 20L, RepackedMatrices.bytesNeeded(java.util.List.of(q4, q8)));
+        if (java.nio.file.Files.isReadable(java.nio.file.Path.of("/proc/meminfo"))) {
+            assertTrue(RepackedMatrices.availableMemory() > 0);
+        }
+    }
+
     /** Only Q4_0 matrices are repacked, each once however often it is listed. */
     @Test
     void repacksOnlyQ4_0MatricesOnce() {
