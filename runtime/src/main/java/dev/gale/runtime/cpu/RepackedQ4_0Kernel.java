@@ -49,23 +49,35 @@ final class RepackedQ4_0Kernel implements WeightKernel {
         return (long) n / BLOCK * BLOCK_BYTES;
     }
 
-    /** Rewrites the ggml Q4_0 row at {@code src + srcOffset} ({@code n} elements) at {@code dst + dstOffset}. */
+    /**
+     * Rewrites the ggml Q4_0 row at {@code src + srcOffset} ({@code n} elements) at {@code dst + dstOffset}; a whole
+     * group's bytes are transposed on the heap, through a scratch array of 2 × 512 bytes.
+     */
     static void repack(MemorySegment src, long srcOffset, MemorySegment dst, long dstOffset, int n) {
         int blocks = n / BLOCK;
         int grouped = blocks / GROUP * GROUP;
         long scales = dstOffset + (long) blocks * NIBBLE_BYTES;
-        for (int b = 0; b < blocks; b++) {
-            long p = srcOffset + (long) Q4_0Kernel.BLOCK_BYTES * b;
-            if (b < grouped) {
-                long group = dstOffset + (long) (b / GROUP) * GROUP * NIBBLE_BYTES;
+        byte[] blockBytes = new byte[GROUP * Q4_0Kernel.BLOCK_BYTES];
+        byte[] transposed = new byte[GROUP * NIBBLE_BYTES];
+        for (int b0 = 0; b0 < grouped; b0 += GROUP) {
+            MemorySegment.copy(src, ValueLayout.JAVA_BYTE, srcOffset + (long) Q4_0Kernel.BLOCK_BYTES * b0, blockBytes,
+                    0, blockBytes.length);
+            for (int j = 0; j < GROUP; j++) {
+                int from = j * Q4_0Kernel.BLOCK_BYTES + 2;
                 for (int i = 0; i < NIBBLE_BYTES; i++) {
-                    dst.set(ValueLayout.JAVA_BYTE, group + (long) GROUP * i + b % GROUP,
-                            src.get(ValueLayout.JAVA_BYTE, p + 2 + i));
+                    transposed[GROUP * i + j] = blockBytes[from + i];
                 }
-            } else {
-                MemorySegment.copy(src, p + 2, dst, dstOffset + (long) NIBBLE_BYTES * b, NIBBLE_BYTES);
             }
-            dst.set(F32, scales + (long) Float.BYTES * b, Float.float16ToFloat(src.get(I16, p)));
+            MemorySegment.copy(transposed, 0, dst, ValueLayout.JAVA_BYTE, dstOffset + (long) NIBBLE_BYTES * b0,
+                    transposed.length);
+        }
+        for (int b = grouped; b < blocks; b++) {
+            MemorySegment.copy(src, srcOffset + (long) Q4_0Kernel.BLOCK_BYTES * b + 2, dst,
+                    dstOffset + (long) NIBBLE_BYTES * b, NIBBLE_BYTES);
+        }
+        for (int b = 0; b < blocks; b++) {
+            dst.set(F32, scales + (long) Float.BYTES * b,
+                    Float.float16ToFloat(src.get(I16, srcOffset + (long) Q4_0Kernel.BLOCK_BYTES * b)));
         }
     }
 
