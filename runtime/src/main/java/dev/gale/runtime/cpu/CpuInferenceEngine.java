@@ -19,7 +19,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A model on the pure-Java CPU backend. Large weights stay in the memory-mapped file and are read in their packed
- * form; only the small vectors (norm weights, biases, RoPE factors) are copied to float arrays.
+ * form, except the Q4_0 matrices, copied once into the layout of their faster kernel ({@link RepackedMatrices});
+ * only the small vectors (norm weights, biases, RoPE factors) are copied to float arrays.
  */
 public final class CpuInferenceEngine implements InferenceEngine {
     private static final Logger LOG = LoggerFactory.getLogger(CpuInferenceEngine.class);

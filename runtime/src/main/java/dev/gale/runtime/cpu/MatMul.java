@@ -18,7 +18,11 @@ import java.util.List;
  *       each weight block is read from memory once per batch. Q8_0, Q4_0, F16 and BF16 weights ({@link BlockGemm}) expand
  *       {@value BlockGemm#ROWS} rows at a time and multiply them with tiles of 16 or 32 tokens, from
  *       {@value BlockGemm#MIN_TOKENS} tokens on.</li>
+ *   <li>Kernels whose {@link WeightKernel#tokenRows} is true (repacked Q4_0) multiply batches of
+ *       {@value #TOKEN_ROWS_MIN} to {@value #TOKEN_ROWS_MAX} tokens row by row, four tokens at a time
+ *       ({@link WeightKernel#dotTokens4}), each token bit for bit its decode result.</li>
  * </ul>
+ * Matrices the CPU backend has repacked ({@link RepackedMatrices}) are read from their copies.
  * An instance owns its parallel-loop bodies and per-thread scratch, so a product allocates nothing; it is used by
  * one thread at a time.
  */
