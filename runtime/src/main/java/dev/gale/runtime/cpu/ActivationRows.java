@@ -203,20 +203,9 @@ public final class ActivationRows {
         if (q8Values == null) {
             q8Values = new float[values.length];
         }
-        int blocks = rows * width / Q8_0_BLOCK;
-        if (Simd.WIDE_VECTORS) {
-            for (int b = 0; b < blocks; b++) {
-                int o = b * Q8_0_BLOCK;
-                FloatVector d = FloatVector.broadcast(Simd.F, q8Scale[b]);
-                d.mul((FloatVector) ShortVector.fromArray(Simd.S_HALF, q8, o)
-                        .convertShape(VectorOperators.S2F, Simd.F, 0)).intoArray(q8Values, o);
-                d.mul((FloatVector) ShortVector.fromArray(Simd.S_HALF, q8, o + 16)
-                        .convertShape(VectorOperators.S2F, Simd.F, 0)).intoArray(q8Values, o + 16);
-            }
-        } else {
-            for (int i = 0; i < blocks * Q8_0_BLOCK; i++) {
-                q8Values[i] = q8Scale[i / Q8_0_BLOCK] * q8[i];
-            }
+        int n = rows * width;
+        for (int i = 0; i < n; i++) {
+            q8Values[i] = q8Scale[i / Q8_0_BLOCK] * q8[i];
         }
         q8ValuesReady = true;
     }
