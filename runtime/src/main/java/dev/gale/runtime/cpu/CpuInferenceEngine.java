@@ -1,8 +1,5 @@
 package dev.gale.runtime.cpu;
 
-import java.util.List;
-import java.util.OptionalLong;
-
 import dev.gale.model.Model;
 import dev.gale.model.config.ModelConfig;
 import dev.gale.model.tensor.Tensor;

@@ -3,9 +3,9 @@ package dev.gale.runtime.cpu;
 import dev.gale.model.gguf.GgmlType;
 import dev.gale.model.tensor.Tensor;
 import dev.gale.model.weights.ModelWeights;
+import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.IdentityHashMap;
@@ -59,11 +59,6 @@ final class RepackedMatrices {
         return Simd.WIDE_VECTORS && value.equalsIgnoreCase("true");
     }
 
-    /** Repacks every Q4_0 matrix of {@code weights} (the blocks' and the output projection). */
-    static RepackedMatrices of(ModelWeights weights, WorkerPool pool) {
-        return of(matrices(weights), pool);
-    }
-
     /** The matrices of {@code weights} that products read: the blocks' and the output projection. */
     static List<Tensor> matrices(ModelWeights weights) {
         Stream<Tensor> blockMatrices = weights.layers().stream().flatMap(l -> Stream.of(l.wq(), l.wk(), l.wv(),
@@ -110,8 +105,9 @@ final class RepackedMatrices {
             MemorySegment src = t.data();
             long srcRowBytes = t.rowBytes();
             pool.parallelFor(t.rows(), 64, (start, end) -> {
+                RepackedQ4_0Kernel.Scratch scratch = new RepackedQ4_0Kernel.Scratch();
                 for (int r = start; r < end; r++) {
-                    RepackedQ4_0Kernel.repack(src, r * srcRowBytes, data, r * rowBytes, n);
+                    RepackedQ4_0Kernel.repack(src, r * srcRowBytes, data, r * rowBytes, n, scratch);
                 }
             });
             matrices.put(t, new Matrix(RepackedQ4_0Kernel.INSTANCE, data, rowBytes));

@@ -49,16 +49,22 @@ final class RepackedQ4_0Kernel implements WeightKernel {
         return (long) n / BLOCK * BLOCK_BYTES;
     }
 
+    /** The heap buffers {@link #repack} transposes a group through; one per thread. */
+    static final class Scratch {
+        final byte[] blockBytes = new byte[GROUP * Q4_0Kernel.BLOCK_BYTES];
+        final byte[] transposed = new byte[GROUP * NIBBLE_BYTES];
+    }
+
     /**
      * Rewrites the ggml Q4_0 row at {@code src + srcOffset} ({@code n} elements) at {@code dst + dstOffset}; a whole
-     * group's bytes are transposed on the heap, through a scratch array of 2 × 512 bytes.
+     * group's bytes are transposed on the heap, through {@code scratch}.
      */
-    static void repack(MemorySegment src, long srcOffset, MemorySegment dst, long dstOffset, int n) {
+    static void repack(MemorySegment src, long srcOffset, MemorySegment dst, long dstOffset, int n, Scratch scratch) {
         int blocks = n / BLOCK;
         int grouped = blocks / GROUP * GROUP;
         long scales = dstOffset + (long) blocks * NIBBLE_BYTES;
-        byte[] blockBytes = new byte[GROUP * Q4_0Kernel.BLOCK_BYTES];
-        byte[] transposed = new byte[GROUP * NIBBLE_BYTES];
+        byte[] blockBytes = scratch.blockBytes;
+        byte[] transposed = scratch.transposed;
         for (int b0 = 0; b0 < grouped; b0 += GROUP) {
             MemorySegment.copy(src, ValueLayout.JAVA_BYTE, srcOffset + (long) Q4_0Kernel.BLOCK_BYTES * b0, blockBytes,
                     0, blockBytes.length);
