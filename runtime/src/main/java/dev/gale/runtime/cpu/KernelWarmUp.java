@@ -9,8 +9,8 @@ import java.util.Random;
 import java.util.stream.Stream;
 
 /**
- * Runs the matrix kernels of each weight type a model uses on a few rows of its own weights, on both paths (one
- * activation row, and a batch), until the JIT has had reason to compile them. Without it, the first tokens of a
+ * Runs the matrix kernels of each weight type a model uses on a few rows of its own weights, on every path (one
+ * activation row, a small batch, and a large one), until the JIT has had reason to compile them. Without it, the first tokens of a
  * large model run in the interpreter and lower tiers: about 4 s for the first token of a 1B model. The work is a
  * few thousand dot products per type, a small fraction of one token.
  */
@@ -22,6 +22,8 @@ final class KernelWarmUp {
     private static final int BATCH_PRODUCTS = 100;
     /** A batch of 40 tokens runs each batched kernel: BlockGemm's pair of 16-token tiles and its single tile. */
     private static final int BATCH_TOKENS = 40;
+    /** A batch of 4 tokens runs the token path of the kernels that have one ({@link WeightKernel#maxTokenRows}). */
+    private static final int SMALL_BATCH_TOKENS = MatMul.TOKEN_ROWS_MIN;
 
     private KernelWarmUp() {}
 
@@ -59,6 +61,10 @@ final class KernelWarmUp {
         for (int i = 0; i < DECODE_PRODUCTS; i++) {
             one.set(1);
             matMul.apply(w, one, out, 0, rows, rows, 0);
+        }
+        for (int i = 0; i < BATCH_PRODUCTS; i++) {
+            batch.set(SMALL_BATCH_TOKENS);
+            matMul.apply(w, batch, out, 0, rows, rows, 0);
         }
         for (int i = 0; i < BATCH_PRODUCTS; i++) {
             batch.set(BATCH_TOKENS);

@@ -18,9 +18,10 @@ import java.util.List;
  *       each weight block is read from memory once per batch. Q8_0, Q4_0, F16 and BF16 weights ({@link BlockGemm}) expand
  *       {@value BlockGemm#ROWS} rows at a time and multiply them with tiles of 16 or 32 tokens, from
  *       {@value BlockGemm#MIN_TOKENS} tokens on.</li>
- *   <li>Kernels whose {@link WeightKernel#tokenRows} is true (repacked Q4_0) multiply batches of
- *       {@value #TOKEN_ROWS_MIN} to {@value #TOKEN_ROWS_MAX} tokens row by row, four tokens at a time
- *       ({@link WeightKernel#dotTokens4}), each token bit for bit its decode result.</li>
+ *   <li>Small batches, from {@value #TOKEN_ROWS_MIN} tokens to a kernel's {@link WeightKernel#maxTokenRows}
+ *       ({@value #TOKEN_ROWS_MAX} for repacked Q4_0, {@value Q8_0Kernel#MAX_TOKEN_ROWS} for Q8_0), are multiplied row
+ *       by row, four tokens at a time ({@link WeightKernel#dotTokens4}), each token bit for bit its decode
+ *       result.</li>
  * </ul>
  * Matrices the CPU backend has repacked ({@link RepackedMatrices}) are read from their copies.
  * An instance owns its parallel-loop bodies and per-thread scratch, so a product allocates nothing; it is used by
@@ -32,10 +33,10 @@ public final class MatMul {
     /** Smallest number of weight rows a thread takes at a time on the decode path. */
     private static final int DECODE_GRAIN = 32;
     /**
-     * Batches of {@value #TOKEN_ROWS_MIN} to {@value #TOKEN_ROWS_MAX} tokens take a {@link WeightKernel#tokenRows}
-     * kernel's token path. Measured on the 1B shape's matrices (Q4_0, two threads): 8 tokens 74–89 GFLOP/s against
-     * 31–32 through {@link BlockGemm}, 16 tokens 65–93 against 61–63; from 32 tokens on, {@link BlockGemm}'s pair
-     * of tiles is as fast or faster (64 tokens: 107–110 against 70–92).
+     * Batches of {@value #TOKEN_ROWS_MIN} tokens up to a kernel's {@link WeightKernel#maxTokenRows} take its token
+     * path; up to {@value #TOKEN_ROWS_MAX} for the repacked Q4_0 kernel. Measured on the 1B shape's matrices (Q4_0,
+     * two threads): 8 tokens 74–89 GFLOP/s against 31–32 through {@link BlockGemm}, 16 tokens 65–93 against 61–63;
+     * from 32 tokens on, {@link BlockGemm}'s pair of tiles is as fast or faster (64 tokens: 107–110 against 70–92).
      */
     static final int TOKEN_ROWS_MIN = 4;
     static final int TOKEN_ROWS_MAX = 16;
@@ -133,7 +134,7 @@ public final class MatMul {
         RepackedMatrices.Matrix r = portable ? null : repacked.find(w);
         WeightKernel k = r != null ? r.kernel() : portable ? PortableKernel.of(w.name(), w.type()) : WeightKernel.of(w);
         boolean block = k.blockProduct();
-        boolean byToken = k.tokenRows() && x.rows() >= TOKEN_ROWS_MIN && x.rows() <= TOKEN_ROWS_MAX;
+        boolean byToken = x.rows() >= TOKEN_ROWS_MIN && x.rows() <= k.maxTokenRows();
         boolean batched = !byToken && x.rows() >= (block ? BlockGemm.MIN_TOKENS : PANEL_MIN_ROWS);
         k.prepare(x, batched);
         this.kernel = k;

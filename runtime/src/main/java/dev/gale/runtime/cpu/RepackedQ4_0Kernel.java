@@ -291,7 +291,7 @@ final class RepackedQ4_0Kernel implements WeightKernel {
      * {@link #dot} of one row with four activation rows, {@code t0 .. t0 + 3}, into {@code out[(t0 + j) * outStride
      * + outIndex]}: each 32-byte load of weights is split into its nibbles once and multiplied with the four tokens'
      * quants, so a batch costs per token little more than the 16-bit multiplies and adds. Each result is bit for bit
-     * {@link #dot}'s. Small batches ({@link #tokenRows}, up to {@value MatMul#TOKEN_ROWS_MAX} tokens: a server's
+     * {@link #dot}'s. Small batches ({@link #maxTokenRows}, up to {@value MatMul#TOKEN_ROWS_MAX} tokens: a server's
      * decode steps) take it instead of {@link BlockGemm}'s float product, which for them spends much of its time
      * expanding the weights.
      */
@@ -402,8 +402,8 @@ final class RepackedQ4_0Kernel implements WeightKernel {
     }
 
     @Override
-    public boolean tokenRows() {
-        return true;
+    public int maxTokenRows() {
+        return MatMul.TOKEN_ROWS_MAX;
     }
 
     @Override

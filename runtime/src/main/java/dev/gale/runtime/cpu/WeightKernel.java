@@ -18,7 +18,7 @@ import java.lang.foreign.MemorySegment;
  * A row's result never depends on the other rows of a batch. On the float panel path it is bit for bit the decode
  * kernel's; {@link BlockGemm} adds in another order, so there the two agree to float rounding. The decode kernels
  * of F32, F16, Q8_0 and Q4_0 add in the order of ggml's CPU kernels, so that the results agree with llama.cpp's bit
- * for bit where the inputs do.
+ * for bit where the inputs do (Q8_0 on rows shorter than {@value Q8_0Kernel#WIDE} elements: see its comment).
  *
  * <p>Each type has its own loops, even where two types differ in one line: the JIT compiles and profiles a method
  * once, and a loop shared by two types would be compiled on the profile of whichever ran first. No kernel calls a
@@ -72,18 +72,18 @@ sealed interface WeightKernel
     }
 
     /**
-     * Whether batches of {@value MatMul#TOKEN_ROWS_MIN} to {@value MatMul#TOKEN_ROWS_MAX} tokens multiply each weight
-     * row with the tokens directly, four at a time ({@link #dotTokens4}), on the decode form of the activations,
-     * instead of through a panel.
+     * The largest batch that multiplies each weight row with the tokens directly, four at a time
+     * ({@link #dotTokens4}), on the decode form of the activations, instead of through a panel: batches of
+     * {@value MatMul#TOKEN_ROWS_MIN} tokens up to this many take that path. 0 for the kernels without it.
      */
-    default boolean tokenRows() {
-        return false;
+    default int maxTokenRows() {
+        return 0;
     }
 
     /**
      * {@link #dot} of the weight row at byte {@code offset} with activation rows {@code t0 .. t0 + 3} into
      * {@code out[(t0 + j) * outStride + outIndex]}, each bit for bit its {@link #dot}. The kernels whose
-     * {@link #tokenRows} is true implement it.
+     * {@link #maxTokenRows} is positive implement it.
      */
     default void dotTokens4(MemorySegment w, long offset, ActivationRows x, int t0, float[] lanes, float[] out,
             int outIndex, int outStride) {

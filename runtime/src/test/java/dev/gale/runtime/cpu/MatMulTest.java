@@ -139,11 +139,12 @@ class MatMulTest {
      * {@link WeightKernel#dot}, for a range of rows that is no multiple of four, at an offset, on two threads, for one
      * token and for three.
      */
-    @ParameterizedTest(name = "{0} tokens {1}")
+    @ParameterizedTest(name = "{0} tokens {1} width {2}")
     @MethodSource("vectorTypesAndTokens")
-    void decodeOfFourRowsAtOnceIsEachRowsDot(GgmlType type, int tokens) {
+    @org.junit.jupiter.params.provider.CsvSource({"Q8_0, 1, 1056", "Q8_0, 3, 1056"})
+    void decodeOfFourRowsAtOnceIsEachRowsDot(GgmlType type, int tokens, int wideWidth) {
         Random rnd = new Random(31 + type.ordinal());
-        int width = switch (type.blockSize()) {
+        int width = wideWidth > 0 ? wideWidth : switch (type.blockSize()) {
             case 1 -> 100;
             case 32 -> 96;
             default -> 512;
@@ -170,7 +171,7 @@ class MatMulTest {
 
     static Stream<Arguments> vectorTypesAndTokens() {
         return Stream.of(GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K,
-                GgmlType.Q5_K, GgmlType.Q6_K).flatMap(t -> Stream.of(Arguments.of(t, 1), Arguments.of(t, 3)));
+                GgmlType.Q5_K, GgmlType.Q6_K).flatMap(t -> Stream.of(Arguments.of(t, 1, 0), Arguments.of(t, 3, 0)));
     }
 
     static Stream<Arguments> types() {
@@ -239,21 +240,54 @@ class MatMulTest {
         Random rnd = new Random(width + tokens);
         Tensor w = randomTensor(GgmlType.Q4_0, width, 150, rnd);
         RepackedMatrices repacked = RepackedMatrices.of(java.util.List.of(w), POOL);
-        MatMul mm = new MatMul(POOL, false, repacked);
+        assertBatchIsBitForBitEachTokenAlone(new MatMul(POOL, false, repacked), w, tokens, rnd);
+    }
+
+    /**
+     * A small batch on Q8_0 ({@link WeightKernel#dotTokens4} up to {@link Q8_0Kernel#MAX_TOKEN_ROWS} tokens) gives
+     * each token bit for bit what it gets alone: in the float form of rows of 1024 elements or more, and in ggml's
+     * arithmetic on shorter rows.
+     */
+    @ParameterizedTest(name = "width {0} tokens {1}")
+    @org.junit.jupiter.params.provider.CsvSource({"2048, 4", "2048, 7", "1056, 9", "96, 5", "1024, 8"})
+    void q8_0SmallBatchIsBitForBitEachTokenAlone(int width, int tokens) {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Simd.WIDE_VECTORS, "the token path needs 512-bit vectors");
+        Random rnd = new Random(3 * width + tokens);
+        Tensor w = randomTensor(GgmlType.Q8_0, width, 150, rnd);
+        assertBatchIsBitForBitEachTokenAlone(new MatMul(POOL, false), w, tokens, rnd);
+    }
+
+    /** Multiplies {@code w} with a batch of random rows, then with each row alone, and compares the bits. */
+    private static void assertBatchIsBitForBitEachTokenAlone(MatMul mm, Tensor w, int tokens, Random rnd) {
+        int width = w.rowLength();
+        int rows = w.rows();
         ActivationRows batch = randomRows(tokens, width, rnd);
-        float[] together = new float[tokens * 150];
+        float[] together = new float[tokens * rows];
         mm.apply(w, batch, together);
         ActivationRows one = new ActivationRows(1, width);
-        float[] alone = new float[150];
+        float[] alone = new float[rows];
         for (int t = 0; t < tokens; t++) {
             System.arraycopy(batch.values(), t * width, one.values(), 0, width);
             one.set(1);
             mm.apply(w, one, alone);
-            for (int r = 0; r < 150; r++) {
-                assertEquals(Float.floatToIntBits(alone[r]), Float.floatToIntBits(together[t * 150 + r]),
+            for (int r = 0; r < rows; r++) {
+                assertEquals(Float.floatToIntBits(alone[r]), Float.floatToIntBits(together[t * rows + r]),
                         "row " + r + " token " + t);
             }
         }
+    }
+
+    /**
+     * Q8_0 rows of 1024 elements or more take the float form ({@link Q8_0Kernel#WIDE}): against the reference at the
+     * in-place kernels' tolerance, in decode, on the token path (4 and 9 tokens) and through {@link BlockGemm}
+     * (10 and 37).
+     */
+    @ParameterizedTest(name = "width {0} tokens {1}")
+    @org.junit.jupiter.params.provider.CsvSource({"1024, 1", "1024, 4", "1024, 10", "2080, 1", "2080, 3", "2080, 9",
+            "2080, 37"})
+    void wideQ8_0MatchesReference(int width, int tokens) {
+        Random rnd = new Random(width * 7L + tokens);
+        assertMatchesReference(new MatMul(POOL, false), randomTensor(GgmlType.Q8_0, width, 21, rnd), tokens, rnd);
     }
 
     private static ActivationRows randomRows(int tokens, int width, Random rnd) {
