@@ -19,8 +19,8 @@ import jdk.incubator.vector.VectorOperators;
  *   <li>Rows shorter than {@value #WIDE} elements (the test models) take ggml's arithmetic: 8 lanes of exact
  *       4-product integer sums per block, times the product of the block scales, accumulated with one fused
  *       multiply-add per lane and block, so that the results agree with llama.cpp's bit for bit.</li>
- *   <li>Rows of {@value #WIDE} elements or more (real models) take a float form that costs about half the
- *       instructions: each block's quants are converted to float and multiplied by its scale, which is exact (an
+ *   <li>Rows of {@value #WIDE} elements or more (real models) take a float form that costs about two thirds of the
+ *       vector instructions: each block's quants are converted to float and multiplied by its scale, which is exact (an
  *       fp16 scale times an 8-bit quant needs 19 bits), and multiplied with the activation's exact Q8_0 values
  *       ({@link ActivationRows#q8Values}) in 16 lanes, two fused multiply-adds per block. Every product is ggml's;
  *       only the rounding of the sums differs. Its real gain is on small batches: {@link #dotTokens4} converts each
