@@ -47,13 +47,15 @@ public final class ActivationRows {
     float[] q8Values;
     private boolean q8ValuesReady;
     /**
-     * The Q8_0 quants transposed in groups of {@value RepackedQ4_0Kernel#GROUP} blocks, for
-     * {@link RepackedQ4_0Kernel}: in row t, element k of block {@code 32 g + j} at
+     * The Q8_0 quants transposed in groups of {@value RepackedNibbleKernel#GROUP} blocks, for
+     * {@link RepackedNibbleKernel}: in row t, element k of block {@code 32 g + j} at
      * {@code q8Groups[t * width + 1024 g + 32 k + j]}, for the whole groups of the row (the rest is unused).
      */
     short[] q8Groups;
     /** Per block of 32, the sum of its Q8_0 quants. */
     int[] q8QuantSums;
+    /** Per block of 32, its Q8_0 scale times the sum of its quants (for Q4_K's minimums). */
+    float[] q8ScaledSums;
     private boolean q8GroupsReady;
     /**
      * The activation form of {@link #tilesAs} transposed into tiles of {@value BlockGemm#TILE} tokens for
@@ -210,7 +212,9 @@ public final class ActivationRows {
         q8ValuesReady = true;
     }
 
-    /** Makes sure {@link #q8Groups} and {@link #q8QuantSums} are ready (and the Q8_0 form). */
+    /**
+     * Makes sure {@link #q8Groups}, {@link #q8QuantSums} and {@link #q8ScaledSums} are ready (and the Q8_0 form).
+     */
     void prepareQ8_0Groups() {
         prepareQ8_0();
         if (q8GroupsReady) {
@@ -219,9 +223,10 @@ public final class ActivationRows {
         if (q8Groups == null) {
             q8Groups = new short[values.length];
             q8QuantSums = new int[values.length / Q8_0_BLOCK];
+            q8ScaledSums = new float[values.length / Q8_0_BLOCK];
         }
         int blocks = width / Q8_0_BLOCK;
-        int group = RepackedQ4_0Kernel.GROUP;
+        int group = RepackedNibbleKernel.GROUP;
         int groups = blocks / group;
         for (int t = 0; t < rows; t++) {
             int e = t * width;
@@ -240,6 +245,7 @@ public final class ActivationRows {
                     sum += q8[k];
                 }
                 q8QuantSums[t * blocks + b] = sum;
+                q8ScaledSums[t * blocks + b] = q8Scale[t * blocks + b] * sum;
             }
         }
         q8GroupsReady = true;

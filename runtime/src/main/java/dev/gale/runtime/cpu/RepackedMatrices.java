@@ -1,6 +1,5 @@
 package dev.gale.runtime.cpu;
 
-import dev.gale.model.gguf.GgmlType;
 import dev.gale.model.tensor.Tensor;
 import dev.gale.model.weights.ModelWeights;
 import java.io.IOException;
@@ -14,18 +13,20 @@ import java.util.Objects;
 import java.util.stream.Stream;
 
 /**
- * Copies of a model's Q4_0 matrices in the layout of {@link RepackedQ4_0Kernel}, whose decode is about three times as
- * fast per core as reading the file's blocks in place: per row, the nibbles of every block together (transposed
- * within groups of 32 blocks), then the block scales as floats. Nothing is dequantized: the nibbles are the file's
- * bytes, the scales its fp16 values widened, so the copy is 11 % larger than the matrices in the file, and the
- * mapped file's pages of those matrices are not read again (the operating system may drop them).
+ * Copies of a model's Q4_0 and Q4_K matrices in the layout of {@link RepackedNibbleKernel}, whose decode is about three
+ * times as fast per core as reading the file's blocks in place: per row, the nibbles of every block of 32 together
+ * (transposed within groups of 32 blocks), then the block scales as floats (and, for Q4_K, the blocks' minimums).
+ * Nothing is dequantized: the nibbles are the file's 4-bit values, the scales exact floats of the file's (Q4_0: its
+ * fp16 scales; Q4_K: d·sc and dmin·m of each sub-block), so the copy is 11 % (Q4_0) or 33 % (Q4_K) larger than the
+ * matrices in the file, and the mapped file's pages of those matrices are not read again (the operating system may
+ * drop them).
  *
  * <p>Made once, when the CPU backend loads a model, on the worker pool; on by default on hardware with 512-bit
  * vectors. {@code -Dgale.cpu.repack=false} leaves every matrix in the mapped file, read in place by
- * {@link Q4_0Kernel}, whose arithmetic is ggml's bit for bit. (Q8_0 is not repacked: two repacked forms were
- * tried and its decode did not get faster. With float scales and float products the kernel was twice as fast in
- * cache, yet a 32768 × 2048 matrix streamed at 10.9–11.5 GB/s on two threads against 11.1–12.0 in place; with
- * this class's grouped 16-bit products (each quant split into two nibble products) it streamed at 7.4.)
+ * {@link Q4_0Kernel} (ggml's arithmetic bit for bit) and {@link Q4_KKernel}. (Q8_0 is not repacked: two repacked
+ * forms were tried and its decode did not get faster. With float scales and float products the kernel was twice as
+ * fast in cache, yet a 32768 × 2048 matrix streamed at 10.9–11.5 GB/s on two threads against 11.1–12.0 in place;
+ * with this class's grouped 16-bit products (each quant split into two nibble products) it streamed at 7.4.)
  */
 final class RepackedMatrices {
     /** No matrix repacked: every product reads the mapped tensor in place. */
@@ -68,8 +69,8 @@ final class RepackedMatrices {
 
     /** Bytes the repacked copies of {@code tensors} would take. */
     static long bytesNeeded(List<Tensor> tensors) {
-        return tensors.stream().filter(t -> t.dims().length == 2 && t.type() == GgmlType.Q4_0)
-                .mapToLong(t -> RepackedQ4_0Kernel.rowBytes(t.rowLength()) * t.rows()).sum();
+        return tensors.stream().filter(t -> t.dims().length == 2 && RepackedNibbleKernel.forType(t.type()) != null)
+                .mapToLong(t -> RepackedNibbleKernel.forType(t.type()).rowBytes(t.rowLength()) * t.rows()).sum();
     }
 
     /**
@@ -89,28 +90,29 @@ final class RepackedMatrices {
         return -1;
     }
 
-    /** Repacks those of {@code tensors} that are Q4_0 matrices; the others are left as they are. */
+    /** Repacks those of {@code tensors} that are Q4_0 or Q4_K matrices; the others are left as they are. */
     static RepackedMatrices of(Iterable<Tensor> tensors, WorkerPool pool) {
         IdentityHashMap<Tensor, Matrix> matrices = new IdentityHashMap<>();
         Arena arena = Arena.ofAuto();
         long total = 0;
         long source = 0;
         for (Tensor t : tensors) {
-            if (matrices.containsKey(t) || t.dims().length != 2 || t.type() != GgmlType.Q4_0) {
+            RepackedNibbleKernel kernel = RepackedNibbleKernel.forType(t.type());
+            if (matrices.containsKey(t) || t.dims().length != 2 || kernel == null) {
                 continue;
             }
             int n = t.rowLength();
-            long rowBytes = RepackedQ4_0Kernel.rowBytes(n);
+            long rowBytes = kernel.rowBytes(n);
             MemorySegment data = arena.allocate(rowBytes * t.rows(), 64);
             MemorySegment src = t.data();
             long srcRowBytes = t.rowBytes();
             pool.parallelFor(t.rows(), 64, (start, end) -> {
-                RepackedQ4_0Kernel.Scratch scratch = new RepackedQ4_0Kernel.Scratch();
+                RepackedNibbleKernel.Scratch scratch = new RepackedNibbleKernel.Scratch();
                 for (int r = start; r < end; r++) {
-                    RepackedQ4_0Kernel.repack(src, r * srcRowBytes, data, r * rowBytes, n, scratch);
+                    kernel.repack(src, r * srcRowBytes, data, r * rowBytes, n, scratch);
                 }
             });
-            matrices.put(t, new Matrix(RepackedQ4_0Kernel.INSTANCE, data, rowBytes));
+            matrices.put(t, new Matrix(kernel, data, rowBytes));
             total += data.byteSize();
             source += t.data().byteSize();
         }

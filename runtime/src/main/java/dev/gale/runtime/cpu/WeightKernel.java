@@ -25,7 +25,7 @@ import java.lang.foreign.MemorySegment;
  * helper that takes or returns a vector (see {@link Simd}).
  */
 sealed interface WeightKernel
-        permits F32Kernel, F16Kernel, Bf16Kernel, Q8_0Kernel, Q4_0Kernel, RepackedQ4_0Kernel, SuperBlockKernel,
+        permits F32Kernel, F16Kernel, Bf16Kernel, Q8_0Kernel, Q4_0Kernel, RepackedNibbleKernel, SuperBlockKernel,
         PortableKernel {
 
     /** Floats of scratch a kernel may use: one 16-lane accumulator per output of a 4 × 4 tile. */

@@ -67,6 +67,11 @@ class MatMulTest {
      * checks each result against the reference, to 2e-6 of the sum of the products' magnitudes.
      */
     private static void assertMatchesReference(MatMul mm, Tensor w, int tokens, Random rnd) {
+        assertMatchesReference(mm, w, w.type(), tokens, rnd);
+    }
+
+    /** {@link #assertMatchesReference} with the activations in the form that {@code form}'s kernels read. */
+    private static void assertMatchesReference(MatMul mm, Tensor w, GgmlType form, int tokens, Random rnd) {
         GgmlType type = w.type();
         int width = w.rowLength();
         int rows = w.rows();
@@ -81,7 +86,7 @@ class MatMulTest {
         for (int r = 0; r < rows; r++) {
             w.dequantizeRow(r, row, 0);
             for (int t = 0; t < tokens; t++) {
-                float[] in = activationForm(type, x, t);
+                float[] in = activationForm(form, x, t);
                 double ref = 0;
                 double scale = 0;
                 for (int i = 0; i < width; i++) {
@@ -187,12 +192,18 @@ class MatMulTest {
                 b.add(Arguments.of(GgmlType.Q4_0, width, tokens));
             }
         }
+        // Q4_K: 8 blocks of 32 a super-block; no whole group, one, one and 8 blocks, two
+        for (int width : new int[] {256, 1024, 1280, 2048}) {
+            for (int tokens : new int[] {1, 3, 8, 37}) {
+                b.add(Arguments.of(GgmlType.Q4_K, width, tokens));
+            }
+        }
         return b.build();
     }
 
     /**
-     * The repacked Q4_0 kernel ({@link RepackedMatrices}), decode (1 and 3 tokens) and batched (8 and 37), against
-     * the same reference as the in-place kernels, at the same tolerance.
+     * The repacked Q4_0 and Q4_K kernels ({@link RepackedMatrices}), decode (1 and 3 tokens) and batched (8 and 37),
+     * against the same reference as the in-place kernels, at the same tolerance; both read Q8_0 activations.
      */
     @ParameterizedTest(name = "{0} width {1} tokens {2}")
     @MethodSource("repackedCases")
@@ -203,9 +214,9 @@ class MatMulTest {
         Tensor w = randomTensor(type, width, rows, rnd);
         RepackedMatrices repacked = RepackedMatrices.of(java.util.List.of(w), POOL);
         assertEquals(1, repacked.count());
-        assertEquals(rows * 20L * (width / 32), repacked.bytes());
+        assertEquals(rows * (type == GgmlType.Q4_0 ? 20L : 24L) * (width / 32), repacked.bytes());
         assertEquals(w.data().byteSize(), repacked.sourceBytes());
-        assertMatchesReference(new MatMul(POOL, false, repacked), w, tokens, rnd);
+        assertMatchesReference(new MatMul(POOL, false, repacked), w, GgmlType.Q8_0, tokens, rnd);
     }
 
     /**
@@ -230,15 +241,16 @@ class MatMulTest {
     }
 
     /**
-     * A small batch on the repacked Q4_0 kernel (four tokens at a time, {@link WeightKernel#dotTokens4}, then one at
+     * A small batch on the repacked Q4_0 and Q4_K kernels (four tokens at a time, {@link WeightKernel#dotTokens4}, then one at
      * a time) gives each token bit for bit what it gets alone, with and without blocks after the last whole group.
      */
-    @ParameterizedTest(name = "width {0} tokens {1}")
-    @org.junit.jupiter.params.provider.CsvSource({"2048, 4", "2048, 7", "2080, 9", "96, 5", "1024, 16"})
-    void repackedBatchIsBitForBitEachTokenAlone(int width, int tokens) {
+    @ParameterizedTest(name = "{0} width {1} tokens {2}")
+    @org.junit.jupiter.params.provider.CsvSource({"Q4_0, 2048, 4", "Q4_0, 2048, 7", "Q4_0, 2080, 9", "Q4_0, 96, 5",
+            "Q4_0, 1024, 16", "Q4_K, 2048, 4", "Q4_K, 1280, 9", "Q4_K, 256, 5", "Q4_K, 2304, 16"})
+    void repackedBatchIsBitForBitEachTokenAlone(GgmlType type, int width, int tokens) {
         org.junit.jupiter.api.Assumptions.assumeTrue(Simd.WIDE_VECTORS, "the repacked kernels need 512-bit vectors");
         Random rnd = new Random(width + tokens);
-        Tensor w = randomTensor(GgmlType.Q4_0, width, 150, rnd);
+        Tensor w = randomTensor(type, width, 150, rnd);
         RepackedMatrices repacked = RepackedMatrices.of(java.util.List.of(w), POOL);
         assertBatchIsBitForBitEachTokenAlone(new MatMul(POOL, false, repacked), w, tokens, rnd);
     }
@@ -300,16 +312,16 @@ class MatMulTest {
     }
 
     /**
-     * Decode on the repacked Q4_0 kernel reads four rows at a time ({@link WeightKernel#dot4}): each row's result is
-     * bit for bit its {@link WeightKernel#dot}, with two whole groups and a block after them, for one token and three.
+     * Decode on the repacked kernels reads four rows at a time ({@link WeightKernel#dot4}): each row's result is bit
+     * for bit its {@link WeightKernel#dot}, with two whole groups and blocks after them, for one token and three.
      */
-    @ParameterizedTest(name = "tokens {0}")
-    @org.junit.jupiter.params.provider.ValueSource(ints = {1, 3})
-    void repackedDecodeOfFourRowsAtOnceIsEachRowsDot(int tokens) {
+    @ParameterizedTest(name = "{0} tokens {1}")
+    @org.junit.jupiter.params.provider.CsvSource({"Q4_0, 1", "Q4_0, 3", "Q4_K, 1", "Q4_K, 3"})
+    void repackedDecodeOfFourRowsAtOnceIsEachRowsDot(GgmlType type, int tokens) {
         org.junit.jupiter.api.Assumptions.assumeTrue(Simd.WIDE_VECTORS, "the repacked kernels need 512-bit vectors");
         Random rnd = new Random(11 + tokens);
-        int width = 2080;
-        Tensor w = randomTensor(GgmlType.Q4_0, width, 203, rnd);
+        int width = type == GgmlType.Q4_0 ? 2080 : 2304;
+        Tensor w = randomTensor(type, width, 203, rnd);
         RepackedMatrices repacked = RepackedMatrices.of(java.util.List.of(w), POOL);
         ActivationRows x = new ActivationRows(tokens, width);
         for (int i = 0; i < tokens * width; i++) {
@@ -336,22 +348,25 @@ class MatMulTest {
         Random rnd = new Random(4);
         Tensor q4 = randomTensor(GgmlType.Q4_0, 2048, 3, rnd);
         Tensor q8 = randomTensor(GgmlType.Q8_0, 2048, 3, rnd);
-        assertEquals(3 * 64 * 20L, RepackedMatrices.bytesNeeded(java.util.List.of(q4, q8)));
+        Tensor q4k = randomTensor(GgmlType.Q4_K, 2048, 2, rnd);
+        assertEquals(3 * 64 * 20L + 2 * 64 * 24L, RepackedMatrices.bytesNeeded(java.util.List.of(q4, q8, q4k)));
         if (java.nio.file.Files.isReadable(java.nio.file.Path.of("/proc/meminfo"))) {
             assertTrue(RepackedMatrices.availableMemory() > 0);
         }
     }
 
-    /** Only Q4_0 matrices are repacked, each once however often it is listed. */
+    /** Only Q4_0 and Q4_K matrices are repacked, each once however often it is listed. */
     @Test
-    void repacksOnlyQ4_0MatricesOnce() {
+    void repacksOnlyQ4_0AndQ4_KMatricesOnce() {
         Random rnd = new Random(9);
         Tensor q4 = randomTensor(GgmlType.Q4_0, 64, 3, rnd);
         Tensor q8 = randomTensor(GgmlType.Q8_0, 64, 3, rnd);
         Tensor q4k = randomTensor(GgmlType.Q4_K, 256, 3, rnd);
-        RepackedMatrices repacked = RepackedMatrices.of(java.util.List.of(q4, q8, q4k, q4), POOL);
-        assertEquals(1, repacked.count());
-        assertTrue(repacked.find(q8) == null && repacked.find(q4k) == null && repacked.find(q4) != null);
+        Tensor q6k = randomTensor(GgmlType.Q6_K, 256, 3, rnd);
+        RepackedMatrices repacked = RepackedMatrices.of(java.util.List.of(q4, q8, q4k, q6k, q4, q4k), POOL);
+        assertEquals(2, repacked.count());
+        assertTrue(repacked.find(q8) == null && repacked.find(q6k) == null);
+        assertTrue(repacked.find(q4) != null && repacked.find(q4k) != null);
     }
 
     @Test

@@ -6,6 +6,7 @@ import static dev.gale.runtime.cpu.Simd.I16;
 import static dev.gale.runtime.cpu.Simd.LE;
 
 import dev.gale.model.gguf.GgmlType;
+import dev.gale.model.tensor.KQuants;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import jdk.incubator.vector.ByteVector;
@@ -16,80 +17,156 @@ import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
- * Q4_0 weights in the repacked layout of {@link RepackedMatrices}. A row is its blocks' 16 bytes of nibbles (ggml's
- * bytes: the low nibble of byte p is element p, the high nibble element p + 16, each stored +8), then the blocks'
- * fp16 scales widened to float: 20 bytes a block instead of 18. The nibble bytes of each whole group of
- * {@value #GROUP} blocks are transposed: byte p of the group's block j lies at {@code 32 p + j} of the group's 512
- * bytes, so that one 32-byte load holds byte p of 32 blocks, one block per lane. Blocks after the last whole group
- * keep ggml's order.
+ * 4-bit weights in the repacked layout of {@link RepackedMatrices}: Q4_0, and Q4_K read as blocks of 32. A row is its
+ * blocks' 16 bytes of nibbles (the low nibble of byte p is element p, the high nibble element p + 16), then the
+ * blocks' scales as floats, then, for Q4_K, the blocks' minimums as floats (negated). A Q4_0 block is the file's
+ * (nibbles stored +8, value d·(q − 8), its fp16 scale widened); a Q4_K super-block of 256 becomes 8 blocks, each
+ * with the value d·sc·q − dmin·m of ggml, its scale d·sc and minimum dmin·m exact in float (an fp16 times a 6-bit
+ * integer). The nibble bytes of each whole group of {@value #GROUP} blocks are transposed: byte p of the group's
+ * block j lies at {@code 32 p + j} of the group's 512 bytes, so that one 32-byte load holds byte p of 32 blocks, one
+ * block per lane. Blocks after the last whole group keep the plain order.
  *
  * <p>Decode on a group multiplies those lanes, as 16-bit integers, with the activation's Q8_0 quants laid out the
  * same way ({@link ActivationRows#q8Groups}), and adds each block's products in its own lane: with the nibbles
  * unsigned, 16 products are at most 16 × 15 × 127 = 30480, so the low and the high nibbles' sums each fit 16 bits.
- * After the group, the two sums are widened, the +8 is taken off exactly (8 × the block's activation quant sum),
- * and the 32 exact block sums are multiplied by the product of the block scales and added in float. This is ggml's
- * integer arithmetic block by block, about three times as fast per core as {@link Q4_0Kernel}; only the order of
- * the float additions differs. The blocks after the last whole group take {@link Q4_0Kernel}'s arithmetic, so a
- * row shorter than a group (the test models) gives ggml's result bit for bit.
+ * After the group, the two sums are widened, Q4_0's +8 is taken off exactly (8 × the block's activation quant sum),
+ * and the 32 exact block sums are multiplied by the product of the block scales and added in float. For Q4_0 this is
+ * ggml's integer arithmetic block by block, about three times as fast per core as {@link Q4_0Kernel}; only the order
+ * of the float additions differs. The blocks after the last whole group take {@link Q4_0Kernel}'s arithmetic, so a
+ * Q4_0 row shorter than a group (the test models) gives ggml's result bit for bit. Q4_K's minimums add one term,
+ * the sum over blocks of minimum × activation scale × activation quant sum, a 16-lane product over the blocks
+ * ({@link #minimumTerm}). Q4_K is thus multiplied with Q8_0 activations (a scale per 32 elements) instead of ggml's
+ * Q8_K (one per 256): the products differ from llama.cpp's by the activation rounding, not in exactness.
  */
-final class RepackedQ4_0Kernel implements WeightKernel {
-    static final RepackedQ4_0Kernel INSTANCE = new RepackedQ4_0Kernel();
+final class RepackedNibbleKernel implements WeightKernel {
+    static final RepackedNibbleKernel Q4_0 = new RepackedNibbleKernel(GgmlType.Q4_0, 8, false);
+    static final RepackedNibbleKernel Q4_K = new RepackedNibbleKernel(GgmlType.Q4_K, 0, true);
     static final int BLOCK = 32;
     /** Blocks of a transposed group: the 16-bit lanes of a 512-bit vector. */
     static final int GROUP = 32;
     /** Bytes of a block's nibbles. */
     static final int NIBBLE_BYTES = BLOCK / 2;
-    /** Bytes a block takes in the repacked layout: its nibbles and a float scale. */
-    static final int BLOCK_BYTES = NIBBLE_BYTES + Float.BYTES;
 
-    private RepackedQ4_0Kernel() {}
+    private final GgmlType type;
+    /** What the nibbles are stored above their value: 8 for Q4_0, 0 for Q4_K. */
+    private final int bias;
+    /** Whether rows end with the blocks' (negated) minimums: Q4_K. */
+    private final boolean minimums;
 
-    /** Bytes of a repacked row of {@code n} elements. */
-    static long rowBytes(int n) {
-        return (long) n / BLOCK * BLOCK_BYTES;
+    private RepackedNibbleKernel(GgmlType type, int bias, boolean minimums) {
+        this.type = type;
+        this.bias = bias;
+        this.minimums = minimums;
     }
 
-    /** The heap buffers {@link #repack} transposes a group through; one per thread. */
+    /** The kernel that repacks {@code type}, or null if none does. */
+    static RepackedNibbleKernel forType(GgmlType type) {
+        return switch (type) {
+            case Q4_0 -> Q4_0;
+            case Q4_K -> Q4_K;
+            default -> null;
+        };
+    }
+
+    /** Bytes of a repacked row of {@code n} elements: 20 a block (Q4_0) or 24 (Q4_K). */
+    long rowBytes(int n) {
+        return (long) n / BLOCK * (NIBBLE_BYTES + Float.BYTES * (minimums ? 2 : 1));
+    }
+
+    /** The heap buffers {@link #repack} gathers a row and transposes a group through; one per thread. */
     static final class Scratch {
-        final byte[] blockBytes = new byte[GROUP * Q4_0Kernel.BLOCK_BYTES];
         final byte[] transposed = new byte[GROUP * NIBBLE_BYTES];
+        final byte[] chunk = new byte[BLOCK];
+        byte[] nibbles = new byte[0];
+        float[] scales = new float[0];
+        float[] mins = new float[0];
+
+        void ensure(int blocks) {
+            if (scales.length < blocks) {
+                nibbles = new byte[blocks * NIBBLE_BYTES];
+                scales = new float[blocks];
+                mins = new float[blocks];
+            }
+        }
     }
 
     /**
-     * Rewrites the ggml Q4_0 row at {@code src + srcOffset} ({@code n} elements) at {@code dst + dstOffset}; a whole
-     * group's bytes are transposed on the heap, through {@code scratch}.
+     * Rewrites the file's row at {@code src + srcOffset} ({@code n} elements, this kernel's type) at
+     * {@code dst + dstOffset}; the row's nibbles are gathered, and each whole group transposed, on the heap through
+     * {@code scratch}.
      */
-    static void repack(MemorySegment src, long srcOffset, MemorySegment dst, long dstOffset, int n, Scratch scratch) {
+    void repack(MemorySegment src, long srcOffset, MemorySegment dst, long dstOffset, int n, Scratch scratch) {
         int blocks = n / BLOCK;
-        int grouped = blocks / GROUP * GROUP;
-        long scales = dstOffset + (long) blocks * NIBBLE_BYTES;
-        byte[] blockBytes = scratch.blockBytes;
+        scratch.ensure(blocks);
+        if (minimums) {
+            readQ4_K(src, srcOffset, blocks, scratch);
+        } else {
+            readQ4_0(src, srcOffset, blocks, scratch);
+        }
+        byte[] nibbles = scratch.nibbles;
         byte[] transposed = scratch.transposed;
+        int grouped = blocks / GROUP * GROUP;
         for (int b0 = 0; b0 < grouped; b0 += GROUP) {
-            MemorySegment.copy(src, ValueLayout.JAVA_BYTE, srcOffset + (long) Q4_0Kernel.BLOCK_BYTES * b0, blockBytes,
-                    0, blockBytes.length);
             for (int j = 0; j < GROUP; j++) {
-                int from = j * Q4_0Kernel.BLOCK_BYTES + 2;
+                int from = (b0 + j) * NIBBLE_BYTES;
                 for (int i = 0; i < NIBBLE_BYTES; i++) {
-                    transposed[GROUP * i + j] = blockBytes[from + i];
+                    transposed[GROUP * i + j] = nibbles[from + i];
                 }
             }
             MemorySegment.copy(transposed, 0, dst, ValueLayout.JAVA_BYTE, dstOffset + (long) NIBBLE_BYTES * b0,
                     transposed.length);
         }
-        for (int b = grouped; b < blocks; b++) {
-            MemorySegment.copy(src, srcOffset + (long) Q4_0Kernel.BLOCK_BYTES * b + 2, dst,
-                    dstOffset + (long) NIBBLE_BYTES * b, NIBBLE_BYTES);
+        MemorySegment.copy(nibbles, grouped * NIBBLE_BYTES, dst, ValueLayout.JAVA_BYTE,
+                dstOffset + (long) NIBBLE_BYTES * grouped, (blocks - grouped) * NIBBLE_BYTES);
+        long scales = dstOffset + (long) blocks * NIBBLE_BYTES;
+        MemorySegment.copy(scratch.scales, 0, dst, F32, scales, blocks);
+        if (minimums) {
+            MemorySegment.copy(scratch.mins, 0, dst, F32, scales + (long) Float.BYTES * blocks, blocks);
         }
+    }
+
+    /** A Q4_0 row's nibble bytes and scales, as they are in the file. */
+    private static void readQ4_0(MemorySegment src, long srcOffset, int blocks, Scratch scratch) {
         for (int b = 0; b < blocks; b++) {
-            dst.set(F32, scales + (long) Float.BYTES * b,
-                    Float.float16ToFloat(src.get(I16, srcOffset + (long) Q4_0Kernel.BLOCK_BYTES * b)));
+            long at = srcOffset + (long) Q4_0Kernel.BLOCK_BYTES * b;
+            MemorySegment.copy(src, ValueLayout.JAVA_BYTE, at + 2, scratch.nibbles, NIBBLE_BYTES * b, NIBBLE_BYTES);
+            scratch.scales[b] = Float.float16ToFloat(src.get(I16, at));
+        }
+    }
+
+    /**
+     * A Q4_K row (super-blocks of 144 bytes: d, dmin, 12 bytes of packed 6-bit scales and mins, 128 bytes of nibbles
+     * in which byte i of chunk g holds element i of sub-block 2g low and element i of sub-block 2g + 1 high) as
+     * blocks of 32 in Q4_0's nibble order, with scale d·sc and negated minimum dmin·m.
+     */
+    private static void readQ4_K(MemorySegment src, long srcOffset, int blocks, Scratch scratch) {
+        byte[] chunk = scratch.chunk;
+        byte[] nibbles = scratch.nibbles;
+        for (int k = 0; k < blocks / 8; k++) {
+            long p = srcOffset + (long) GgmlType.Q4_K.blockBytes() * k;
+            float d = Float.float16ToFloat(src.get(I16, p));
+            float dmin = Float.float16ToFloat(src.get(I16, p + 2));
+            long scales = KQuants.packedScales(src, p + 4);
+            long mins = KQuants.packedMins(src, p + 4);
+            for (int g = 0; g < 4; g++) {
+                MemorySegment.copy(src, ValueLayout.JAVA_BYTE, p + 16 + (long) BLOCK * g, chunk, 0, BLOCK);
+                int low = 8 * k + 2 * g;
+                int high = low + 1;
+                for (int i = 0; i < NIBBLE_BYTES; i++) {
+                    nibbles[NIBBLE_BYTES * low + i] = (byte) ((chunk[i] & 15) | (chunk[i + 16] & 15) << 4);
+                    nibbles[NIBBLE_BYTES * high + i] = (byte) ((chunk[i] >> 4 & 15) | (chunk[i + 16] & 0xF0));
+                }
+                scratch.scales[low] = d * ((int) (scales >>> (16 * g)) & 0xFF);
+                scratch.mins[low] = -(dmin * ((int) (mins >>> (16 * g)) & 0xFF));
+                scratch.scales[high] = d * ((int) (scales >>> (16 * g + 8)) & 0xFF);
+                scratch.mins[high] = -(dmin * ((int) (mins >>> (16 * g + 8)) & 0xFF));
+            }
         }
     }
 
     @Override
     public GgmlType type() {
-        return GgmlType.Q4_0;
+        return type;
     }
 
     @Override
@@ -111,6 +188,7 @@ final class RepackedQ4_0Kernel implements WeightKernel {
         short[] xg = x.q8Groups;
         int[] quantSums = x.q8QuantSums;
         float[] xs = x.q8Scale;
+        int bias = this.bias;
         FloatVector acc = FloatVector.zero(F);
         for (int g = 0; g < groups; g++) {
             ShortVector lo = ShortVector.zero(Simd.S);
@@ -128,28 +206,55 @@ final class RepackedQ4_0Kernel implements WeightKernel {
             long s0 = scales + (long) Float.BYTES * GROUP * g;
             IntVector sums = ((IntVector) lo.convertShape(VectorOperators.S2I, Simd.I, 0))
                     .add((IntVector) hi.convertShape(VectorOperators.S2I, Simd.I, 0))
-                    .sub(IntVector.fromArray(Simd.I, quantSums, b0).lanewise(VectorOperators.LSHL, 3));
+                    .sub(IntVector.fromArray(Simd.I, quantSums, b0).mul(bias));
             acc = FloatVector.fromMemorySegment(F, w, s0, LE).mul(FloatVector.fromArray(F, xs, b0))
                     .fma((FloatVector) sums.convert(VectorOperators.I2F, 0), acc);
             sums = ((IntVector) lo.convertShape(VectorOperators.S2I, Simd.I, 1))
                     .add((IntVector) hi.convertShape(VectorOperators.S2I, Simd.I, 1))
-                    .sub(IntVector.fromArray(Simd.I, quantSums, b0 + 16).lanewise(VectorOperators.LSHL, 3));
+                    .sub(IntVector.fromArray(Simd.I, quantSums, b0 + 16).mul(bias));
             acc = FloatVector.fromMemorySegment(F, w, s0 + 16 * Float.BYTES, LE).mul(FloatVector.fromArray(F, xs, b0 + 16))
                     .fma((FloatVector) sums.convert(VectorOperators.I2F, 0), acc);
         }
         acc.intoArray(lanes, 0);
         float sum = Simd.sum16(lanes, 0);
-        if (groups * GROUP == blocks) {
-            return sum;
+        if (groups * GROUP != blocks) {
+            sum += tail(w, offset, x, row, groups, lanes);
         }
-        return sum + tail(w, offset, x, row, groups, lanes);
+        if (minimums) {
+            sum += minimumTerm(w, offset, x, row, lanes);
+        }
+        return sum;
+    }
+
+    /**
+     * Q4_K's minimums' part of the dot product of the row at {@code offset} with activation row {@code row}: the sum
+     * over blocks of the (negated) minimum times the activation's scale × quant sum
+     * ({@link ActivationRows#q8ScaledSums}), in 16 lanes, then the blocks after the last 16 one by one.
+     */
+    private static float minimumTerm(MemorySegment w, long offset, ActivationRows x, int row, float[] lanes) {
+        int blocks = x.width() / BLOCK;
+        long mins = offset + (long) blocks * (NIBBLE_BYTES + Float.BYTES);
+        float[] scaledSums = x.q8ScaledSums;
+        int xb = row * blocks;
+        int vectors = blocks & ~15;
+        FloatVector acc = FloatVector.zero(F);
+        for (int b = 0; b < vectors; b += 16) {
+            acc = FloatVector.fromMemorySegment(F, w, mins + (long) Float.BYTES * b, LE)
+                    .fma(FloatVector.fromArray(F, scaledSums, xb + b), acc);
+        }
+        acc.intoArray(lanes, 0);
+        float sum = Simd.sum16(lanes, 0);
+        for (int b = vectors; b < blocks; b++) {
+            sum += w.get(F32, mins + (long) Float.BYTES * b) * scaledSums[xb + b];
+        }
+        return sum;
     }
 
     /**
      * The blocks of the row at {@code offset} after its {@code groups} whole groups, in {@link Q4_0Kernel}'s
      * arithmetic (ggml's: 8 lanes of exact 4-product sums).
      */
-    private static float tail(MemorySegment w, long offset, ActivationRows x, int row, int groups, float[] lanes) {
+    private float tail(MemorySegment w, long offset, ActivationRows x, int row, int groups, float[] lanes) {
         int blocks = x.width() / BLOCK;
         int xb = row * blocks;
         long scales = offset + (long) blocks * NIBBLE_BYTES;
@@ -161,7 +266,7 @@ final class RepackedQ4_0Kernel implements WeightKernel {
                     offset + (long) NIBBLE_BYTES * b, LE).convertShape(VectorOperators.ZERO_EXTEND_B2S, Simd.S_HALF, 0);
             ShortVector wq = ((ShortVector) bytes.and((short) 15).reinterpretShape(Simd.S, 0))
                     .or((ShortVector) bytes.lanewise(VectorOperators.LSHR, 4).reinterpretShape(Simd.S, -1))
-                    .sub((short) 8);
+                    .sub((short) bias);
             IntVector pairs = wq.mul(ShortVector.fromArray(Simd.S, q, (xb + b) * BLOCK)).reinterpretAsInts();
             LongVector quads = pairs.add(pairs.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16)
                     .reinterpretAsLongs();
@@ -236,8 +341,8 @@ final class RepackedQ4_0Kernel implements WeightKernel {
             }
             int b0 = xb + GROUP * g;
             long s0 = scaleOffset + (long) Float.BYTES * GROUP * g;
-            IntVector eights0 = IntVector.fromArray(Simd.I, quantSums, b0).lanewise(VectorOperators.LSHL, 3);
-            IntVector eights1 = IntVector.fromArray(Simd.I, quantSums, b0 + 16).lanewise(VectorOperators.LSHL, 3);
+            IntVector eights0 = IntVector.fromArray(Simd.I, quantSums, b0).mul(bias);
+            IntVector eights1 = IntVector.fromArray(Simd.I, quantSums, b0 + 16).mul(bias);
             FloatVector xs0 = FloatVector.fromArray(F, xs, b0);
             FloatVector xs1 = FloatVector.fromArray(F, xs, b0 + 16);
             acc0 = FloatVector.fromMemorySegment(F, w, o0 + s0, LE).mul(xs0)
@@ -283,6 +388,11 @@ final class RepackedQ4_0Kernel implements WeightKernel {
         if (groups * GROUP != blocks) {
             for (int j = 0; j < 4; j++) {
                 out[o + j * outGap] += tail(w, offset + j * gap, x, row, groups, lanes);
+            }
+        }
+        if (minimums) {
+            for (int j = 0; j < 4; j++) {
+                out[o + j * outGap] += minimumTerm(w, offset + j * gap, x, row, lanes);
             }
         }
     }
@@ -346,45 +456,45 @@ final class RepackedQ4_0Kernel implements WeightKernel {
             acc0 = d0.mul(FloatVector.fromArray(F, xs, b0))
                     .fma((FloatVector) ((IntVector) lo0.convertShape(VectorOperators.S2I, Simd.I, 0))
                             .add((IntVector) hi0.convertShape(VectorOperators.S2I, Simd.I, 0))
-                            .sub(IntVector.fromArray(Simd.I, quantSums, b0).lanewise(VectorOperators.LSHL, 3))
+                            .sub(IntVector.fromArray(Simd.I, quantSums, b0).mul(bias))
                             .convert(VectorOperators.I2F, 0), acc0);
             acc0 = d1.mul(FloatVector.fromArray(F, xs, b0 + 16))
                     .fma((FloatVector) ((IntVector) lo0.convertShape(VectorOperators.S2I, Simd.I, 1))
                             .add((IntVector) hi0.convertShape(VectorOperators.S2I, Simd.I, 1))
-                            .sub(IntVector.fromArray(Simd.I, quantSums, b0 + 16).lanewise(VectorOperators.LSHL, 3))
+                            .sub(IntVector.fromArray(Simd.I, quantSums, b0 + 16).mul(bias))
                             .convert(VectorOperators.I2F, 0), acc0);
             int b1 = (t0 + 1) * blocks + GROUP * g;
             acc1 = d0.mul(FloatVector.fromArray(F, xs, b1))
                     .fma((FloatVector) ((IntVector) lo1.convertShape(VectorOperators.S2I, Simd.I, 0))
                             .add((IntVector) hi1.convertShape(VectorOperators.S2I, Simd.I, 0))
-                            .sub(IntVector.fromArray(Simd.I, quantSums, b1).lanewise(VectorOperators.LSHL, 3))
+                            .sub(IntVector.fromArray(Simd.I, quantSums, b1).mul(bias))
                             .convert(VectorOperators.I2F, 0), acc1);
             acc1 = d1.mul(FloatVector.fromArray(F, xs, b1 + 16))
                     .fma((FloatVector) ((IntVector) lo1.convertShape(VectorOperators.S2I, Simd.I, 1))
                             .add((IntVector) hi1.convertShape(VectorOperators.S2I, Simd.I, 1))
-                            .sub(IntVector.fromArray(Simd.I, quantSums, b1 + 16).lanewise(VectorOperators.LSHL, 3))
+                            .sub(IntVector.fromArray(Simd.I, quantSums, b1 + 16).mul(bias))
                             .convert(VectorOperators.I2F, 0), acc1);
             int b2 = (t0 + 2) * blocks + GROUP * g;
             acc2 = d0.mul(FloatVector.fromArray(F, xs, b2))
                     .fma((FloatVector) ((IntVector) lo2.convertShape(VectorOperators.S2I, Simd.I, 0))
                             .add((IntVector) hi2.convertShape(VectorOperators.S2I, Simd.I, 0))
-                            .sub(IntVector.fromArray(Simd.I, quantSums, b2).lanewise(VectorOperators.LSHL, 3))
+                            .sub(IntVector.fromArray(Simd.I, quantSums, b2).mul(bias))
                             .convert(VectorOperators.I2F, 0), acc2);
             acc2 = d1.mul(FloatVector.fromArray(F, xs, b2 + 16))
                     .fma((FloatVector) ((IntVector) lo2.convertShape(VectorOperators.S2I, Simd.I, 1))
                             .add((IntVector) hi2.convertShape(VectorOperators.S2I, Simd.I, 1))
-                            .sub(IntVector.fromArray(Simd.I, quantSums, b2 + 16).lanewise(VectorOperators.LSHL, 3))
+                            .sub(IntVector.fromArray(Simd.I, quantSums, b2 + 16).mul(bias))
                             .convert(VectorOperators.I2F, 0), acc2);
             int b3 = (t0 + 3) * blocks + GROUP * g;
             acc3 = d0.mul(FloatVector.fromArray(F, xs, b3))
                     .fma((FloatVector) ((IntVector) lo3.convertShape(VectorOperators.S2I, Simd.I, 0))
                             .add((IntVector) hi3.convertShape(VectorOperators.S2I, Simd.I, 0))
-                            .sub(IntVector.fromArray(Simd.I, quantSums, b3).lanewise(VectorOperators.LSHL, 3))
+                            .sub(IntVector.fromArray(Simd.I, quantSums, b3).mul(bias))
                             .convert(VectorOperators.I2F, 0), acc3);
             acc3 = d1.mul(FloatVector.fromArray(F, xs, b3 + 16))
                     .fma((FloatVector) ((IntVector) lo3.convertShape(VectorOperators.S2I, Simd.I, 1))
                             .add((IntVector) hi3.convertShape(VectorOperators.S2I, Simd.I, 1))
-                            .sub(IntVector.fromArray(Simd.I, quantSums, b3 + 16).lanewise(VectorOperators.LSHL, 3))
+                            .sub(IntVector.fromArray(Simd.I, quantSums, b3 + 16).mul(bias))
                             .convert(VectorOperators.I2F, 0), acc3);
         }
         acc0.intoArray(lanes, 0);
@@ -397,6 +507,11 @@ final class RepackedQ4_0Kernel implements WeightKernel {
         if (groups * GROUP != blocks) {
             for (int j = 0; j < 4; j++) {
                 out[(t0 + j) * outStride + outIndex] += tail(w, offset, x, t0 + j, groups, lanes);
+            }
+        }
+        if (minimums) {
+            for (int j = 0; j < 4; j++) {
+                out[(t0 + j) * outStride + outIndex] += minimumTerm(w, offset, x, t0 + j, lanes);
             }
         }
     }
@@ -416,6 +531,10 @@ final class RepackedQ4_0Kernel implements WeightKernel {
         int blocks = n / BLOCK;
         int grouped = blocks / GROUP * GROUP;
         long s = offset + (long) blocks * NIBBLE_BYTES;
+        long m = s + (long) Float.BYTES * blocks;
+        // panel values: q - 8 with the block's scale for Q4_0 (exact, as ggml's); scale * q + minimum with scale 1
+        // for Q4_K (one rounding), so that the panel product needs no term of its own for the minimums
+        int bias = this.bias;
         // a transposed group is read as 8 × 8 tiles of bytes (8 positions of 8 blocks), transposed in longs
         for (int b = 0; b < grouped; b += 8) {
             long at = offset + (long) (b / GROUP) * GROUP * NIBBLE_BYTES + b % GROUP;
@@ -463,25 +582,33 @@ final class RepackedQ4_0Kernel implements WeightKernel {
             t = ((c1 >>> 32) ^ c5) & M32; c5 ^= t; c1 ^= t << 32;
             t = ((c2 >>> 32) ^ c6) & M32; c6 ^= t; c2 ^= t << 32;
             t = ((c3 >>> 32) ^ c7) & M32; c7 ^= t; c3 ^= t << 32;
-            expandBlock(a0, c0, panel, b, r);
-            expandBlock(a1, c1, panel, b + 1, r);
-            expandBlock(a2, c2, panel, b + 2, r);
-            expandBlock(a3, c3, panel, b + 3, r);
-            expandBlock(a4, c4, panel, b + 4, r);
-            expandBlock(a5, c5, panel, b + 5, r);
-            expandBlock(a6, c6, panel, b + 6, r);
-            expandBlock(a7, c7, panel, b + 7, r);
+            expandBlock(a0, c0, panel, b, r, bias);
+            expandBlock(a1, c1, panel, b + 1, r, bias);
+            expandBlock(a2, c2, panel, b + 2, r, bias);
+            expandBlock(a3, c3, panel, b + 3, r, bias);
+            expandBlock(a4, c4, panel, b + 4, r, bias);
+            expandBlock(a5, c5, panel, b + 5, r, bias);
+            expandBlock(a6, c6, panel, b + 6, r, bias);
+            expandBlock(a7, c7, panel, b + 7, r, bias);
+            if (minimums) {
+                for (int j = b; j < b + 8; j++) {
+                    scaleBlock(panel, j, r, w.get(F32, s + 4L * j), w.get(F32, m + 4L * j));
+                }
+            }
         }
         for (int b = grouped; b < blocks; b++) {
             int o = (b * BlockGemm.ROWS + r) * BLOCK;
             IntVector bytes = (IntVector) ByteVector.fromMemorySegment(Simd.B_QUARTER, w,
                     offset + (long) NIBBLE_BYTES * b, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, Simd.I, 0);
-            ((FloatVector) bytes.and(15).sub(8).convert(VectorOperators.I2F, 0)).intoArray(panel, o);
-            ((FloatVector) bytes.lanewise(VectorOperators.LSHR, 4).sub(8).convert(VectorOperators.I2F, 0))
+            ((FloatVector) bytes.and(15).sub(bias).convert(VectorOperators.I2F, 0)).intoArray(panel, o);
+            ((FloatVector) bytes.lanewise(VectorOperators.LSHR, 4).sub(bias).convert(VectorOperators.I2F, 0))
                     .intoArray(panel, o + 16);
+            if (minimums) {
+                scaleBlock(panel, b, r, w.get(F32, s + 4L * b), w.get(F32, m + 4L * b));
+            }
         }
         for (int b = 0; b < blocks; b++) {
-            scales[b * BlockGemm.ROWS + r] = w.get(F32, s + (long) Float.BYTES * b);
+            scales[b * BlockGemm.ROWS + r] = minimums ? 1f : w.get(F32, s + (long) Float.BYTES * b);
         }
     }
 
@@ -492,14 +619,22 @@ final class RepackedQ4_0Kernel implements WeightKernel {
 
     /**
      * Writes block {@code b} of panel row {@code r} from its 16 nibble bytes, {@code low} holding bytes 0..7 and
-     * {@code high} bytes 8..15 (little-endian). Takes and returns no vector, so the JIT inlines it (see {@link Simd}).
+     * {@code high} bytes 8..15 (little-endian): each nibble less {@code bias}. Takes and returns no vector, so the JIT
+     * inlines it (see {@link Simd}).
      */
-    private static void expandBlock(long low, long high, float[] panel, int b, int r) {
+    private static void expandBlock(long low, long high, float[] panel, int b, int r, int bias) {
         int o = (b * BlockGemm.ROWS + r) * BLOCK;
         IntVector bytes = (IntVector) LongVector.broadcast(Simd.L_QUARTER, low).withLane(1, high).reinterpretAsBytes()
                 .convertShape(VectorOperators.ZERO_EXTEND_B2I, Simd.I, 0);
-        ((FloatVector) bytes.and(15).sub(8).convert(VectorOperators.I2F, 0)).intoArray(panel, o);
-        ((FloatVector) bytes.lanewise(VectorOperators.LSHR, 4).sub(8).convert(VectorOperators.I2F, 0))
+        ((FloatVector) bytes.and(15).sub(bias).convert(VectorOperators.I2F, 0)).intoArray(panel, o);
+        ((FloatVector) bytes.lanewise(VectorOperators.LSHR, 4).sub(bias).convert(VectorOperators.I2F, 0))
                 .intoArray(panel, o + 16);
+    }
+
+    /** Replaces each value v of block {@code b} of panel row {@code r} by {@code v * mul + add} (Q4_K's values). */
+    private static void scaleBlock(float[] panel, int b, int r, float mul, float add) {
+        int o = (b * BlockGemm.ROWS + r) * BLOCK;
+        FloatVector.fromArray(F, panel, o).fma(mul, add).intoArray(panel, o);
+        FloatVector.fromArray(F, panel, o + 16).fma(mul, add).intoArray(panel, o + 16);
     }
 }
