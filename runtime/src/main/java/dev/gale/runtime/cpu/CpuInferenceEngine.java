@@ -67,10 +67,10 @@ public final class CpuInferenceEngine implements InferenceEngine {
     }
 
     /**
-     * The repacked copies of the model's Q4_0 and Q4_K matrices ({@link RepackedMatrices}), unless turned off or unless they
-     * would take more than 80 % ({@link #REPACK_MEMORY_SHARE}) of the memory the system has available: the copies
-     * cannot be paged out, where the mapped file's pages can, so on a machine that barely holds the model the
-     * matrices are read in place instead (and a warning says so).
+     * The repacked copies of the model's Q4_0 and Q4_K matrices ({@link RepackedMatrices}), unless turned off or
+     * unless they would take more than 80 % ({@link #REPACK_MEMORY_SHARE}) of the memory the system has available:
+     * the copies cannot be paged out, where the mapped file's pages can, so on a machine that barely holds the model
+     * the matrices are read in place instead (and a warning says so).
      */
     private static RepackedMatrices repack(ModelWeights weights, WorkerPool pool) {
         if (!RepackedMatrices.enabled()) {

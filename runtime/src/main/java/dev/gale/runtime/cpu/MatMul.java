@@ -19,9 +19,9 @@ import java.util.List;
  *       {@value BlockGemm#ROWS} rows at a time and multiply them with tiles of 16 or 32 tokens, from
  *       {@value BlockGemm#MIN_TOKENS} tokens on.</li>
  *   <li>Small batches, from {@value #TOKEN_ROWS_MIN} tokens to a kernel's {@link WeightKernel#maxTokenRows}
- *       ({@value #TOKEN_ROWS_MAX} for repacked Q4_0, {@value Q8_0Kernel#MAX_TOKEN_ROWS} for Q8_0), are multiplied row
- *       by row, four tokens at a time ({@link WeightKernel#dotTokens4}), each token bit for bit its decode
- *       result.</li>
+ *       ({@value #TOKEN_ROWS_MAX} for repacked Q4_0 and Q4_K, {@value Q8_0Kernel#MAX_TOKEN_ROWS} for Q8_0), are
+ *       multiplied row by row, four tokens at a time ({@link WeightKernel#dotTokens4}), each token bit for bit its
+ *       decode result.</li>
  * </ul>
  * Matrices the CPU backend has repacked ({@link RepackedMatrices}) are read from their copies.
  * An instance owns its parallel-loop bodies and per-thread scratch, so a product allocates nothing; it is used by
@@ -34,7 +34,7 @@ public final class MatMul {
     private static final int DECODE_GRAIN = 32;
     /**
      * Batches of {@value #TOKEN_ROWS_MIN} tokens up to a kernel's {@link WeightKernel#maxTokenRows} take its token
-     * path; up to {@value #TOKEN_ROWS_MAX} for the repacked Q4_0 kernel. Measured on the 1B shape's matrices (Q4_0,
+     * path; up to {@value #TOKEN_ROWS_MAX} for the repacked 4-bit kernel. Measured on the 1B shape's matrices (Q4_0,
      * two threads): 8 tokens 74–89 GFLOP/s against 31–32 through {@link BlockGemm}, 16 tokens 65–93 against 61–63;
      * from 32 tokens on, {@link BlockGemm}'s pair of tiles is as fast or faster (64 tokens: 107–110 against 70–92).
      */
@@ -100,7 +100,7 @@ public final class MatMul {
 
     /**
      * A product for {@code matrices} as the CPU backend multiplies them: those it repacks ({@link RepackedMatrices};
-     * Q4_0 on hardware with 512-bit vectors, unless {@code -Dgale.cpu.repack=false}) are copied once here and read
+     * Q4_0 and Q4_K on hardware with 512-bit vectors, unless {@code -Dgale.cpu.repack=false}) are copied once here and read
      * from the copies. For benchmarks of the engine's kernels.
      */
     public static MatMul repacking(WorkerPool pool, List<Tensor> matrices) {
