@@ -77,9 +77,20 @@ final class RepackedNibbleKernel implements WeightKernel {
     static final class Scratch {
         final byte[] transposed = new byte[GROUP * NIBBLE_BYTES];
         final byte[] chunk = new byte[BLOCK];
+        /** The file's row, copied at once (many small copies from the mapping cost more than the repack). */
+        byte[] source = new byte[0];
         byte[] nibbles = new byte[0];
         float[] scales = new float[0];
         float[] mins = new float[0];
+
+        /** The row's file bytes on the heap, as a segment. */
+        MemorySegment source(MemorySegment src, long srcOffset, long bytes) {
+            if (source.length < bytes) {
+                source = new byte[(int) bytes];
+            }
+            MemorySegment.copy(src, ValueLayout.JAVA_BYTE, srcOffset, source, 0, (int) bytes);
+            return MemorySegment.ofArray(source);
+        }
 
         void ensure(int blocks) {
             if (scales.length < blocks) {
@@ -126,7 +137,9 @@ final class RepackedNibbleKernel implements WeightKernel {
     }
 
     /** A Q4_0 row's nibble bytes and scales, as they are in the file. */
-    private static void readQ4_0(MemorySegment src, long srcOffset, int blocks, Scratch scratch) {
+    private static void readQ4_0(MemorySegment file, long fileOffset, int blocks, Scratch scratch) {
+        MemorySegment src = scratch.source(file, fileOffset, (long) Q4_0Kernel.BLOCK_BYTES * blocks);
+        long srcOffset = 0;
         for (int b = 0; b < blocks; b++) {
             long at = srcOffset + (long) Q4_0Kernel.BLOCK_BYTES * b;
             MemorySegment.copy(src, ValueLayout.JAVA_BYTE, at + 2, scratch.nibbles, NIBBLE_BYTES * b, NIBBLE_BYTES);
@@ -139,7 +152,9 @@ final class RepackedNibbleKernel implements WeightKernel {
      * in which byte i of chunk g holds element i of sub-block 2g low and element i of sub-block 2g + 1 high) as
      * blocks of 32 in Q4_0's nibble order, with scale d·sc and negated minimum dmin·m.
      */
-    private static void readQ4_K(MemorySegment src, long srcOffset, int blocks, Scratch scratch) {
+    private static void readQ4_K(MemorySegment file, long fileOffset, int blocks, Scratch scratch) {
+        MemorySegment src = scratch.source(file, fileOffset, (long) GgmlType.Q4_K.blockBytes() * blocks / 8);
+        long srcOffset = 0;
         byte[] chunk = scratch.chunk;
         byte[] nibbles = scratch.nibbles;
         for (int k = 0; k < blocks / 8; k++) {
