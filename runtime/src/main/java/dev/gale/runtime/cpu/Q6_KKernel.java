@@ -47,10 +47,13 @@ final class Q6_KKernel extends SuperBlockKernel {
         for (int k0 = 0; k0 < n; k0 += QK) {
             long p = offset + 210L * (k0 / QK);
             float d = Float.float16ToFloat(w.get(I16, p + 208));
+            // the 16 sub-block scales d·sc, computed at once into lanes[16 .. 32) (the accumulator goes to lanes[0 ..
+            // 16) only at the end), each then broadcast from memory
+            ((FloatVector) ByteVector.fromMemorySegment(Simd.B_QUARTER, w, p + 192, LE)
+                    .convertShape(VectorOperators.B2F, F, 0)).mul(d).intoArray(lanes, 16);
             for (int half = 0; half < 2; half++) {
                 long low = p + 64 * half;
                 long high = p + 128 + 32 * half;
-                long scales = p + 192 + 8 * half;
                 int at = xo + k0 + 128 * half;
                 IntVector a0 = (IntVector) ByteVector.fromMemorySegment(Simd.B_QUARTER, w, low, LE)
                         .convertShape(VectorOperators.ZERO_EXTEND_B2I, Simd.I, 0);
@@ -65,28 +68,28 @@ final class Q6_KKernel extends SuperBlockKernel {
                 IntVector h1 = (IntVector) ByteVector.fromMemorySegment(Simd.B_QUARTER, w, high + 16, LE)
                         .convertShape(VectorOperators.ZERO_EXTEND_B2I, Simd.I, 0);
                 acc = ((FloatVector) a0.and(15).or(h0.and(3).lanewise(VectorOperators.LSHL, 4)).sub(32).convert(VectorOperators.I2F, 0))
-                        .mul(d * w.get(ValueLayout.JAVA_BYTE, scales + 0))
+                        .mul(lanes[16 + 8 * half + 0])
                         .fma(FloatVector.fromArray(F, a, at + 0), acc);
                 acc = ((FloatVector) a1.and(15).or(h1.and(3).lanewise(VectorOperators.LSHL, 4)).sub(32).convert(VectorOperators.I2F, 0))
-                        .mul(d * w.get(ValueLayout.JAVA_BYTE, scales + 1))
+                        .mul(lanes[16 + 8 * half + 1])
                         .fma(FloatVector.fromArray(F, a, at + 16), acc);
                 acc = ((FloatVector) b0.and(15).or(h0.lanewise(VectorOperators.LSHR, 2).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32).convert(VectorOperators.I2F, 0))
-                        .mul(d * w.get(ValueLayout.JAVA_BYTE, scales + 2))
+                        .mul(lanes[16 + 8 * half + 2])
                         .fma(FloatVector.fromArray(F, a, at + 32), acc);
                 acc = ((FloatVector) b1.and(15).or(h1.lanewise(VectorOperators.LSHR, 2).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32).convert(VectorOperators.I2F, 0))
-                        .mul(d * w.get(ValueLayout.JAVA_BYTE, scales + 3))
+                        .mul(lanes[16 + 8 * half + 3])
                         .fma(FloatVector.fromArray(F, a, at + 48), acc);
                 acc = ((FloatVector) a0.lanewise(VectorOperators.LSHR, 4).or(h0.lanewise(VectorOperators.LSHR, 4).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32).convert(VectorOperators.I2F, 0))
-                        .mul(d * w.get(ValueLayout.JAVA_BYTE, scales + 4))
+                        .mul(lanes[16 + 8 * half + 4])
                         .fma(FloatVector.fromArray(F, a, at + 64), acc);
                 acc = ((FloatVector) a1.lanewise(VectorOperators.LSHR, 4).or(h1.lanewise(VectorOperators.LSHR, 4).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32).convert(VectorOperators.I2F, 0))
-                        .mul(d * w.get(ValueLayout.JAVA_BYTE, scales + 5))
+                        .mul(lanes[16 + 8 * half + 5])
                         .fma(FloatVector.fromArray(F, a, at + 80), acc);
                 acc = ((FloatVector) b0.lanewise(VectorOperators.LSHR, 4).or(h0.lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4)).sub(32).convert(VectorOperators.I2F, 0))
-                        .mul(d * w.get(ValueLayout.JAVA_BYTE, scales + 6))
+                        .mul(lanes[16 + 8 * half + 6])
                         .fma(FloatVector.fromArray(F, a, at + 96), acc);
                 acc = ((FloatVector) b1.lanewise(VectorOperators.LSHR, 4).or(h1.lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4)).sub(32).convert(VectorOperators.I2F, 0))
-                        .mul(d * w.get(ValueLayout.JAVA_BYTE, scales + 7))
+                        .mul(lanes[16 + 8 * half + 7])
                         .fma(FloatVector.fromArray(F, a, at + 112), acc);
             }
         }
