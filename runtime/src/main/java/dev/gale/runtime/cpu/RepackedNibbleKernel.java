@@ -138,12 +138,12 @@ final class RepackedNibbleKernel implements WeightKernel {
 
     /** A Q4_0 row's nibble bytes and scales, as they are in the file. */
     private static void readQ4_0(MemorySegment file, long fileOffset, int blocks, Scratch scratch) {
-        MemorySegment src = scratch.source(file, fileOffset, (long) Q4_0Kernel.BLOCK_BYTES * blocks);
-        long srcOffset = 0;
+        scratch.source(file, fileOffset, (long) Q4_0Kernel.BLOCK_BYTES * blocks);
+        byte[] src = scratch.source;
         for (int b = 0; b < blocks; b++) {
-            long at = srcOffset + (long) Q4_0Kernel.BLOCK_BYTES * b;
-            MemorySegment.copy(src, ValueLayout.JAVA_BYTE, at + 2, scratch.nibbles, NIBBLE_BYTES * b, NIBBLE_BYTES);
-            scratch.scales[b] = Float.float16ToFloat(src.get(I16, at));
+            int at = Q4_0Kernel.BLOCK_BYTES * b;
+            System.arraycopy(src, at + 2, scratch.nibbles, NIBBLE_BYTES * b, NIBBLE_BYTES);
+            scratch.scales[b] = Float.float16ToFloat((short) ((src[at] & 0xFF) | src[at + 1] << 8));
         }
     }
 
