@@ -5,6 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.gale.model.Model;
+import dev.gale.model.config.Architecture;
+import dev.gale.model.convert.ModelShape;
+import dev.gale.model.convert.ModelSynthesizer;
+import dev.gale.model.gguf.GgmlType;
 import dev.gale.runtime.SharedData;
 import dev.gale.runtime.backend.BackendOptions;
 import dev.gale.runtime.backend.BatchRow;
@@ -14,9 +18,11 @@ import dev.gale.runtime.backend.InferenceSession;
 import dev.gale.runtime.backend.Logits;
 import dev.gale.runtime.kv.BlockPool;
 import dev.gale.runtime.kv.BlockTable;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -53,9 +59,17 @@ class BatchedSessionTest {
         }
     }
 
+    /** Where the synthesized models of the cases named {@code synth-…} are written. */
+    @TempDir
+    static Path synthesized;
+
+    /**
+     * The cases: shared test models, and synthesized ones with rows of 1024 elements, where the CPU backend takes its
+     * wide kernels (Q8_0's float form and small-batch token path, repacked Q4_K).
+     */
     @ParameterizedTest
     @ValueSource(strings = {"stories260K.gguf", "tiny/tiny-llama-q8_0.gguf", "tiny/tiny-gemma2-q8_0.gguf",
-            "tiny/tiny-phi3-q4_0.gguf", "tiny/tiny-qwen2-f32.gguf"})
+            "tiny/tiny-phi3-q4_0.gguf", "tiny/tiny-qwen2-f32.gguf", "synth-wide-q8_0", "synth-wide-q4_k"})
     void batchedRowsMatchSingleSequences(String file) throws Exception {
         int[][] prompts = {
                 {1, 403, 407, 261, 378, 10, 11, 12, 13, 14, 15},
@@ -63,7 +77,7 @@ class BatchedSessionTest {
                 {1, 317, 391, 266, 267},
                 {1, 20},
         };
-        try (Model model = Model.open(SharedData.model(file));
+        try (Model model = Model.open(modelFile(file));
              InferenceEngine engine = new CpuBackendProvider().load(model, new BackendOptions(2, 0, 64))) {
             int vocab = engine.config().vocabSize();
             List<List<float[]>> alone = new ArrayList<>();
@@ -114,7 +128,7 @@ class BatchedSessionTest {
                     }
                     step++;
                 }
-                boolean quantized = file.contains("q8_0") || file.contains("q4_0");
+                boolean quantized = file.contains("q8_0") || file.contains("q4_0") || file.contains("q4_k");
                 for (int i = 0; i < prompts.length; i++) {
                     for (int k = 0; k < STEPS; k++) {
                         if (quantized) {
@@ -130,6 +144,19 @@ class BatchedSessionTest {
                 assertEquals(0, pool.referencedBlocks());
             }
         }
+    }
+
+    /** A shared model, or for {@code synth-wide-TYPE} a 2-layer llama of width 1024 with TYPE weights. */
+    private static Path modelFile(String name) throws java.io.IOException {
+        if (!name.startsWith("synth-wide-")) {
+            return SharedData.model(name);
+        }
+        GgmlType type = GgmlType.valueOf(name.substring("synth-wide-".length()).toUpperCase(java.util.Locale.ROOT));
+        Path out = synthesized.resolve(name + ".gguf");
+        ModelShape wide = new ModelShape("wide", Architecture.LLAMA, 1024, 2, 8, 4, 128, 1024, 0, 256, 10000f, 1e-5f,
+                false, 0f);
+        ModelSynthesizer.write(wide, type, SharedData.model("vocab/ggml-vocab-llama-spm.gguf"), out, 11);
+        return out;
     }
 
     private static List<float[]> runAlone(InferenceEngine engine, int[] prompt) {
