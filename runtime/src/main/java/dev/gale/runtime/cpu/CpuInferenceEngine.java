@@ -16,7 +16,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A model on the pure-Java CPU backend. Large weights stay in the memory-mapped file and are read in their packed
- * form, except the Q4_0 and Q4_K matrices, copied once into the layout of their faster kernel ({@link RepackedMatrices});
+ * form, except the Q4_0 and Q4_K matrices, copied once into the layout of their faster kernel, and the block scales of
+ * the Q8_0 matrices, copied as floats ({@link RepackedMatrices});
  * only the small vectors (norm weights, biases, RoPE factors) are copied to float arrays.
  */
 public final class CpuInferenceEngine implements InferenceEngine {
@@ -30,7 +31,7 @@ public final class CpuInferenceEngine implements InferenceEngine {
     final ModelConfig config;
     final ModelWeights weights;
     final WorkerPool pool;
-    /** Copies of the Q4_0 and Q4_K matrices for the repacked kernel ({@link RepackedMatrices#NONE} if off). */
+    /** Copies of the Q4_0 and Q4_K matrices, and Q8_0's scales ({@link RepackedMatrices#NONE} if off). */
     final RepackedMatrices repacked;
     final int defaultContext;
     final float[] outputNorm;
@@ -89,8 +90,8 @@ public final class CpuInferenceEngine implements InferenceEngine {
         }
         long start = System.nanoTime();
         RepackedMatrices repacked = RepackedMatrices.of(matrices, pool);
-        LOG.info("repacked {} Q4_0 and Q4_K matrices ({} MiB) for the CPU kernels in {} ms", repacked.count(),
-                repacked.bytes() >> 20, (System.nanoTime() - start) / 1_000_000);
+        LOG.info("prepared {} matrices for the CPU kernels (Q4_0 and Q4_K repacked, Q8_0 scales as floats;"
+                + " {} MiB) in {} ms", repacked.count(), repacked.bytes() >> 20, (System.nanoTime() - start) / 1_000_000);
         return repacked;
     }
 

@@ -111,7 +111,7 @@ public final class MatMul {
     /** Bytes of weights a product with {@code w} reads: its repacked copy's, or the tensor's own. */
     public long weightBytes(Tensor w) {
         RepackedMatrices.Matrix r = portable ? null : repacked.find(w);
-        return r != null ? r.data().byteSize() : w.data().byteSize();
+        return r != null ? r.bytesRead() : w.data().byteSize();
     }
 
     /** {@code out[t * rows + r]} for every row of the weight. */

@@ -342,6 +342,32 @@ class MatMulTest {
         }
     }
 
+    /**
+     * Q8_0 matrices of wide rows get a float copy of their block scales ({@link Q8_0Kernel#withScales}), read by
+     * decode: the results are bit for bit those of the kernel that converts the file's scales, in decode (1 and 3
+     * tokens), on the token path (5) and through {@link BlockGemm} (37).
+     */
+    @ParameterizedTest(name = "tokens {0}")
+    @org.junit.jupiter.params.provider.ValueSource(ints = {1, 3, 5, 37})
+    void q8_0ScaleCopiesGiveTheSameResultsBitForBit(int tokens) {
+        Random rnd = new Random(17 + tokens);
+        Tensor w = randomTensor(GgmlType.Q8_0, 2080, 133, rnd);
+        RepackedMatrices repacked = RepackedMatrices.of(java.util.List.of(w), POOL);
+        assertEquals(1, repacked.count());
+        assertEquals(133 * 65 * 4L, repacked.bytes());
+        assertEquals(0, repacked.sourceBytes());
+        ActivationRows x = randomRows(tokens, 2080, rnd);
+        float[] fromFile = new float[tokens * 133];
+        float[] withCopies = new float[tokens * 133];
+        new MatMul(POOL, false).apply(w, x, fromFile);
+        MatMul mm = new MatMul(POOL, false, repacked);
+        mm.apply(w, x, withCopies);
+        assertEquals(w.data().byteSize() + 133 * 65 * 4L, mm.weightBytes(w));
+        for (int i = 0; i < fromFile.length; i++) {
+            assertEquals(Float.floatToIntBits(fromFile[i]), Float.floatToIntBits(withCopies[i]), "output " + i);
+        }
+    }
+
     /** The memory check before repacking: the bytes the copies need, and what the system has available. */
     @Test
     void repackingKnowsItsMemoryNeeds() {
@@ -349,7 +375,9 @@ class MatMulTest {
         Tensor q4 = randomTensor(GgmlType.Q4_0, 2048, 3, rnd);
         Tensor q8 = randomTensor(GgmlType.Q8_0, 2048, 3, rnd);
         Tensor q4k = randomTensor(GgmlType.Q4_K, 2048, 2, rnd);
-        assertEquals(3 * 64 * 20L + 2 * 64 * 24L, RepackedMatrices.bytesNeeded(java.util.List.of(q4, q8, q4k)));
+        // Q4_0: 20 bytes a block; Q8_0 rows of 2048: a float scale a block; Q4_K: 24 bytes a block
+        assertEquals(3 * 64 * 20L + 3 * 64 * 4L + 2 * 64 * 24L,
+                RepackedMatrices.bytesNeeded(java.util.List.of(q4, q8, q4k, q4)));
         if (java.nio.file.Files.isReadable(java.nio.file.Path.of("/proc/meminfo"))) {
             assertTrue(RepackedMatrices.availableMemory() > 0);
         }
