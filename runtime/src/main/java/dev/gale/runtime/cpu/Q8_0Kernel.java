@@ -57,7 +57,7 @@ final class Q8_0Kernel implements WeightKernel {
     /**
      * The kernel for one matrix whose block scales are also held as floats ({@code scales}, block i at byte 4 i):
      * its decode on rows of {@value #WIDE} elements or more reads them there instead of converting the file's fp16
-     * scale of every block, which is a good part of that kernel's arithmetic (the 1B shape decoded 5–8 % faster).
+     * scale of every block, which is a good part of that kernel's arithmetic (the 1B shape: 9.2–9.5 → 11.3 tok/s).
      */
     static Q8_0Kernel withScales(MemorySegment scales) {
         return new Q8_0Kernel(scales);
