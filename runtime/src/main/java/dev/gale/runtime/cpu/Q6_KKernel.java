@@ -67,29 +67,39 @@ final class Q6_KKernel extends SuperBlockKernel {
                         .convertShape(VectorOperators.ZERO_EXTEND_B2I, Simd.I, 0);
                 IntVector h1 = (IntVector) ByteVector.fromMemorySegment(Simd.B_QUARTER, w, high + 16, LE)
                         .convertShape(VectorOperators.ZERO_EXTEND_B2I, Simd.I, 0);
-                acc = ((FloatVector) a0.and(15).or(h0.and(3).lanewise(VectorOperators.LSHL, 4)).sub(32).convert(VectorOperators.I2F, 0))
-                        .mul(lanes[16 + 8 * half + 0])
+                // run 0: elements 0..15 of the half, bits 0 and 1 of the high-bit bytes
+                IntVector q0 = a0.and(15).or(h0.lanewise(VectorOperators.LSHL, 4).and(0x30)).sub(32);
+                acc = ((FloatVector) q0.convert(VectorOperators.I2F, 0)).mul(lanes[16 + 8 * half + 0])
                         .fma(FloatVector.fromArray(F, a, at + 0), acc);
-                acc = ((FloatVector) a1.and(15).or(h1.and(3).lanewise(VectorOperators.LSHL, 4)).sub(32).convert(VectorOperators.I2F, 0))
-                        .mul(lanes[16 + 8 * half + 1])
+                // run 1: elements 16..31 of the half, bits 0 and 1 of the high-bit bytes
+                IntVector q1 = a1.and(15).or(h1.lanewise(VectorOperators.LSHL, 4).and(0x30)).sub(32);
+                acc = ((FloatVector) q1.convert(VectorOperators.I2F, 0)).mul(lanes[16 + 8 * half + 1])
                         .fma(FloatVector.fromArray(F, a, at + 16), acc);
-                acc = ((FloatVector) b0.and(15).or(h0.lanewise(VectorOperators.LSHR, 2).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32).convert(VectorOperators.I2F, 0))
-                        .mul(lanes[16 + 8 * half + 2])
+                // run 2: elements 32..47 of the half, bits 2 and 3 of the high-bit bytes
+                IntVector q2 = b0.and(15).or(h0.lanewise(VectorOperators.LSHL, 2).and(0x30)).sub(32);
+                acc = ((FloatVector) q2.convert(VectorOperators.I2F, 0)).mul(lanes[16 + 8 * half + 2])
                         .fma(FloatVector.fromArray(F, a, at + 32), acc);
-                acc = ((FloatVector) b1.and(15).or(h1.lanewise(VectorOperators.LSHR, 2).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32).convert(VectorOperators.I2F, 0))
-                        .mul(lanes[16 + 8 * half + 3])
+                // run 3: elements 48..63 of the half, bits 2 and 3 of the high-bit bytes
+                IntVector q3 = b1.and(15).or(h1.lanewise(VectorOperators.LSHL, 2).and(0x30)).sub(32);
+                acc = ((FloatVector) q3.convert(VectorOperators.I2F, 0)).mul(lanes[16 + 8 * half + 3])
                         .fma(FloatVector.fromArray(F, a, at + 48), acc);
-                acc = ((FloatVector) a0.lanewise(VectorOperators.LSHR, 4).or(h0.lanewise(VectorOperators.LSHR, 4).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32).convert(VectorOperators.I2F, 0))
-                        .mul(lanes[16 + 8 * half + 4])
+                // run 4: elements 64..79 of the half, bits 4 and 5 of the high-bit bytes
+                IntVector q4 = a0.lanewise(VectorOperators.LSHR, 4).or(h0.and(0x30)).sub(32);
+                acc = ((FloatVector) q4.convert(VectorOperators.I2F, 0)).mul(lanes[16 + 8 * half + 4])
                         .fma(FloatVector.fromArray(F, a, at + 64), acc);
-                acc = ((FloatVector) a1.lanewise(VectorOperators.LSHR, 4).or(h1.lanewise(VectorOperators.LSHR, 4).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32).convert(VectorOperators.I2F, 0))
-                        .mul(lanes[16 + 8 * half + 5])
+                // run 5: elements 80..95 of the half, bits 4 and 5 of the high-bit bytes
+                IntVector q5 = a1.lanewise(VectorOperators.LSHR, 4).or(h1.and(0x30)).sub(32);
+                acc = ((FloatVector) q5.convert(VectorOperators.I2F, 0)).mul(lanes[16 + 8 * half + 5])
                         .fma(FloatVector.fromArray(F, a, at + 80), acc);
-                acc = ((FloatVector) b0.lanewise(VectorOperators.LSHR, 4).or(h0.lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4)).sub(32).convert(VectorOperators.I2F, 0))
-                        .mul(lanes[16 + 8 * half + 6])
+                // run 6: elements 96..111 of the half, bits 6 and 7 of the high-bit bytes
+                IntVector q6 = b0.lanewise(VectorOperators.LSHR, 4)
+                        .or(h0.lanewise(VectorOperators.LSHR, 2).and(0x30)).sub(32);
+                acc = ((FloatVector) q6.convert(VectorOperators.I2F, 0)).mul(lanes[16 + 8 * half + 6])
                         .fma(FloatVector.fromArray(F, a, at + 96), acc);
-                acc = ((FloatVector) b1.lanewise(VectorOperators.LSHR, 4).or(h1.lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4)).sub(32).convert(VectorOperators.I2F, 0))
-                        .mul(lanes[16 + 8 * half + 7])
+                // run 7: elements 112..127 of the half, bits 6 and 7 of the high-bit bytes
+                IntVector q7 = b1.lanewise(VectorOperators.LSHR, 4)
+                        .or(h1.lanewise(VectorOperators.LSHR, 2).and(0x30)).sub(32);
+                acc = ((FloatVector) q7.convert(VectorOperators.I2F, 0)).mul(lanes[16 + 8 * half + 7])
                         .fma(FloatVector.fromArray(F, a, at + 112), acc);
             }
         }
