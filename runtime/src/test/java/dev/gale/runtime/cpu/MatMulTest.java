@@ -257,7 +257,7 @@ class MatMulTest {
 
     /**
      * A small batch on Q8_0 ({@link WeightKernel#dotTokens4} up to {@link Q8_0Kernel#MAX_TOKEN_ROWS} tokens) gives
-     * each token bit for bit what it gets alone: in the float form of rows of 1024 elements or more, and in ggml's
+     * each token bit for bit what it gets alone: in the float form of rows of 256 elements or more, and in ggml's
      * arithmetic on shorter rows.
      */
     @ParameterizedTest(name = "width {0} tokens {1}")
@@ -290,7 +290,7 @@ class MatMulTest {
     }
 
     /**
-     * Q8_0 rows of 1024 elements or more take the float form ({@link Q8_0Kernel#WIDE}): against the reference at the
+     * Q8_0 rows of 256 elements or more take the float form ({@link Q8_0Kernel#WIDE}): against the reference at the
      * in-place kernels' tolerance, in decode, on the token path (4 and 9 tokens) and through {@link BlockGemm}
      * (10 and 37).
      */
