@@ -123,11 +123,7 @@ final class Q8_0Kernel implements WeightKernel {
     public void dot4(MemorySegment w, long offset, long gap, ActivationRows x, int row, float[] lanes, float[] out,
             int o, int outGap) {
         if (x.width() >= WIDE) {
-            if (sideScales != null) {
-                dot4SideScales(w, offset, gap, sideScales, x, row, lanes, out, o, outGap);
-            } else {
-                dot4Wide(w, offset, gap, x, row, lanes, out, o, outGap);
-            }
+            dot4Wide(w, offset, gap, sideScales, x, row, lanes, out, o, outGap);
             return;
         }
         int blocks = x.width() / BLOCK;
@@ -208,64 +204,12 @@ final class Q8_0Kernel implements WeightKernel {
         return Simd.sum16(lanes, 0);
     }
 
-    /** {@link #dot4} in the float form ({@link #dotWide}), sharing the loads of the activations. */
-    private static void dot4Wide(MemorySegment w, long offset, long gap, ActivationRows x, int row, float[] lanes,
-            float[] out, int o, int outGap) {
-        int n = x.width();
-        int blocks = n / BLOCK;
-        float[] v = x.q8Values;
-        int e = row * n;
-        long o0 = offset;
-        long o1 = offset + gap;
-        long o2 = offset + 2 * gap;
-        long o3 = offset + 3 * gap;
-        FloatVector acc0 = FloatVector.zero(F);
-        FloatVector acc1 = acc0;
-        FloatVector acc2 = acc0;
-        FloatVector acc3 = acc0;
-        for (int b = 0; b < blocks; b++) {
-            int k = e + BLOCK * b;
-            FloatVector x0 = FloatVector.fromArray(F, v, k);
-            FloatVector x1 = FloatVector.fromArray(F, v, k + 16);
-            long p0 = o0 + (long) BLOCK_BYTES * b;
-            FloatVector d0 = FloatVector.broadcast(F, Float.float16ToFloat(w.get(I16, p0)));
-            acc0 = ((FloatVector) ByteVector.fromMemorySegment(Simd.B_QUARTER, w, p0 + 18, LE)
-                    .convertShape(VectorOperators.B2F, F, 0)).mul(d0).fma(x1,
-                    ((FloatVector) ByteVector.fromMemorySegment(Simd.B_QUARTER, w, p0 + 2, LE)
-                            .convertShape(VectorOperators.B2F, F, 0)).mul(d0).fma(x0, acc0));
-            long p1 = o1 + (long) BLOCK_BYTES * b;
-            FloatVector d1 = FloatVector.broadcast(F, Float.float16ToFloat(w.get(I16, p1)));
-            acc1 = ((FloatVector) ByteVector.fromMemorySegment(Simd.B_QUARTER, w, p1 + 18, LE)
-                    .convertShape(VectorOperators.B2F, F, 0)).mul(d1).fma(x1,
-                    ((FloatVector) ByteVector.fromMemorySegment(Simd.B_QUARTER, w, p1 + 2, LE)
-                            .convertShape(VectorOperators.B2F, F, 0)).mul(d1).fma(x0, acc1));
-            long p2 = o2 + (long) BLOCK_BYTES * b;
-            FloatVector d2 = FloatVector.broadcast(F, Float.float16ToFloat(w.get(I16, p2)));
-            acc2 = ((FloatVector) ByteVector.fromMemorySegment(Simd.B_QUARTER, w, p2 + 18, LE)
-                    .convertShape(VectorOperators.B2F, F, 0)).mul(d2).fma(x1,
-                    ((FloatVector) ByteVector.fromMemorySegment(Simd.B_QUARTER, w, p2 + 2, LE)
-                            .convertShape(VectorOperators.B2F, F, 0)).mul(d2).fma(x0, acc2));
-            long p3 = o3 + (long) BLOCK_BYTES * b;
-            FloatVector d3 = FloatVector.broadcast(F, Float.float16ToFloat(w.get(I16, p3)));
-            acc3 = ((FloatVector) ByteVector.fromMemorySegment(Simd.B_QUARTER, w, p3 + 18, LE)
-                    .convertShape(VectorOperators.B2F, F, 0)).mul(d3).fma(x1,
-                    ((FloatVector) ByteVector.fromMemorySegment(Simd.B_QUARTER, w, p3 + 2, LE)
-                            .convertShape(VectorOperators.B2F, F, 0)).mul(d3).fma(x0, acc3));
-        }
-        acc0.intoArray(lanes, 0);
-        acc1.intoArray(lanes, 16);
-        acc2.intoArray(lanes, 32);
-        acc3.intoArray(lanes, 48);
-        for (int j = 0; j < 4; j++) {
-            out[o + j * outGap] = Simd.sum16(lanes, 16 * j);
-        }
-    }
-
     /**
-     * {@link #dot4Wide} with the block scales read as floats from {@code scales} (block i of the matrix at
-     * {@code 4 i}) instead of converted from the file's fp16: the same values, so the same results bit for bit.
+     * {@link #dot4} in the float form ({@link #dotWide}), sharing the loads of the activations. Each block's scale is
+     * read as a float from {@code scales} (block i of the matrix at {@code 4 i}) where the matrix has that copy
+     * ({@link #withScales}), else converted from the file's fp16: the same values either way.
      */
-    private static void dot4SideScales(MemorySegment w, long offset, long gap, MemorySegment scales, ActivationRows x,
+    private static void dot4Wide(MemorySegment w, long offset, long gap, MemorySegment scales, ActivationRows x,
             int row, float[] lanes, float[] out, int o, int outGap) {
         int n = x.width();
         int blocks = n / BLOCK;
@@ -288,25 +232,29 @@ final class Q8_0Kernel implements WeightKernel {
             FloatVector x0 = FloatVector.fromArray(F, v, k);
             FloatVector x1 = FloatVector.fromArray(F, v, k + 16);
             long p0 = o0 + (long) BLOCK_BYTES * b;
-            FloatVector d0 = FloatVector.broadcast(F, scales.get(F32, s0 + (long) Float.BYTES * b));
+            FloatVector d0 = FloatVector.broadcast(F, scales != null ? scales.get(F32, s0 + (long) Float.BYTES * b)
+                    : Float.float16ToFloat(w.get(I16, p0)));
             acc0 = ((FloatVector) ByteVector.fromMemorySegment(Simd.B_QUARTER, w, p0 + 18, LE)
                     .convertShape(VectorOperators.B2F, F, 0)).mul(d0).fma(x1,
                     ((FloatVector) ByteVector.fromMemorySegment(Simd.B_QUARTER, w, p0 + 2, LE)
                             .convertShape(VectorOperators.B2F, F, 0)).mul(d0).fma(x0, acc0));
             long p1 = o1 + (long) BLOCK_BYTES * b;
-            FloatVector d1 = FloatVector.broadcast(F, scales.get(F32, s1 + (long) Float.BYTES * b));
+            FloatVector d1 = FloatVector.broadcast(F, scales != null ? scales.get(F32, s1 + (long) Float.BYTES * b)
+                    : Float.float16ToFloat(w.get(I16, p1)));
             acc1 = ((FloatVector) ByteVector.fromMemorySegment(Simd.B_QUARTER, w, p1 + 18, LE)
                     .convertShape(VectorOperators.B2F, F, 0)).mul(d1).fma(x1,
                     ((FloatVector) ByteVector.fromMemorySegment(Simd.B_QUARTER, w, p1 + 2, LE)
                             .convertShape(VectorOperators.B2F, F, 0)).mul(d1).fma(x0, acc1));
             long p2 = o2 + (long) BLOCK_BYTES * b;
-            FloatVector d2 = FloatVector.broadcast(F, scales.get(F32, s2 + (long) Float.BYTES * b));
+            FloatVector d2 = FloatVector.broadcast(F, scales != null ? scales.get(F32, s2 + (long) Float.BYTES * b)
+                    : Float.float16ToFloat(w.get(I16, p2)));
             acc2 = ((FloatVector) ByteVector.fromMemorySegment(Simd.B_QUARTER, w, p2 + 18, LE)
                     .convertShape(VectorOperators.B2F, F, 0)).mul(d2).fma(x1,
                     ((FloatVector) ByteVector.fromMemorySegment(Simd.B_QUARTER, w, p2 + 2, LE)
                             .convertShape(VectorOperators.B2F, F, 0)).mul(d2).fma(x0, acc2));
             long p3 = o3 + (long) BLOCK_BYTES * b;
-            FloatVector d3 = FloatVector.broadcast(F, scales.get(F32, s3 + (long) Float.BYTES * b));
+            FloatVector d3 = FloatVector.broadcast(F, scales != null ? scales.get(F32, s3 + (long) Float.BYTES * b)
+                    : Float.float16ToFloat(w.get(I16, p3)));
             acc3 = ((FloatVector) ByteVector.fromMemorySegment(Simd.B_QUARTER, w, p3 + 18, LE)
                     .convertShape(VectorOperators.B2F, F, 0)).mul(d3).fma(x1,
                     ((FloatVector) ByteVector.fromMemorySegment(Simd.B_QUARTER, w, p3 + 2, LE)
