@@ -76,20 +76,19 @@ final class RepackedNibbleKernel implements WeightKernel {
     /** The heap buffers {@link #repack} gathers a row and transposes a group through; one per thread. */
     static final class Scratch {
         final byte[] transposed = new byte[GROUP * NIBBLE_BYTES];
-        final byte[] chunk = new byte[BLOCK];
         /** The file's row, copied at once (many small copies from the mapping cost more than the repack). */
         byte[] source = new byte[0];
         byte[] nibbles = new byte[0];
         float[] scales = new float[0];
         float[] mins = new float[0];
 
-        /** The row's file bytes on the heap, as a segment. */
-        MemorySegment source(MemorySegment src, long srcOffset, long bytes) {
+        /** Copies the row's {@code bytes} file bytes at {@code src + srcOffset} to {@link #source}. */
+        byte[] source(MemorySegment src, long srcOffset, long bytes) {
             if (source.length < bytes) {
                 source = new byte[(int) bytes];
             }
             MemorySegment.copy(src, ValueLayout.JAVA_BYTE, srcOffset, source, 0, (int) bytes);
-            return MemorySegment.ofArray(source);
+            return source;
         }
 
         void ensure(int blocks) {
@@ -138,8 +137,7 @@ final class RepackedNibbleKernel implements WeightKernel {
 
     /** A Q4_0 row's nibble bytes and scales, as they are in the file. */
     private static void readQ4_0(MemorySegment file, long fileOffset, int blocks, Scratch scratch) {
-        scratch.source(file, fileOffset, (long) Q4_0Kernel.BLOCK_BYTES * blocks);
-        byte[] src = scratch.source;
+        byte[] src = scratch.source(file, fileOffset, (long) Q4_0Kernel.BLOCK_BYTES * blocks);
         for (int b = 0; b < blocks; b++) {
             int at = Q4_0Kernel.BLOCK_BYTES * b;
             System.arraycopy(src, at + 2, scratch.nibbles, NIBBLE_BYTES * b, NIBBLE_BYTES);
@@ -153,23 +151,24 @@ final class RepackedNibbleKernel implements WeightKernel {
      * blocks of 32 in Q4_0's nibble order, with scale d·sc and negated minimum dmin·m.
      */
     private static void readQ4_K(MemorySegment file, long fileOffset, int blocks, Scratch scratch) {
-        MemorySegment src = scratch.source(file, fileOffset, (long) GgmlType.Q4_K.blockBytes() * blocks / 8);
-        long srcOffset = 0;
-        byte[] chunk = scratch.chunk;
+        byte[] bytes = scratch.source(file, fileOffset, (long) GgmlType.Q4_K.blockBytes() * blocks / 8);
+        MemorySegment src = MemorySegment.ofArray(bytes);
         byte[] nibbles = scratch.nibbles;
         for (int k = 0; k < blocks / 8; k++) {
-            long p = srcOffset + (long) GgmlType.Q4_K.blockBytes() * k;
+            int p = GgmlType.Q4_K.blockBytes() * k;
             float d = Float.float16ToFloat(src.get(I16, p));
             float dmin = Float.float16ToFloat(src.get(I16, p + 2));
             long scales = KQuants.packedScales(src, p + 4);
             long mins = KQuants.packedMins(src, p + 4);
             for (int g = 0; g < 4; g++) {
-                MemorySegment.copy(src, ValueLayout.JAVA_BYTE, p + 16 + (long) BLOCK * g, chunk, 0, BLOCK);
+                int chunk = p + 16 + BLOCK * g;
                 int low = 8 * k + 2 * g;
                 int high = low + 1;
                 for (int i = 0; i < NIBBLE_BYTES; i++) {
-                    nibbles[NIBBLE_BYTES * low + i] = (byte) ((chunk[i] & 15) | (chunk[i + 16] & 15) << 4);
-                    nibbles[NIBBLE_BYTES * high + i] = (byte) ((chunk[i] >> 4 & 15) | (chunk[i + 16] & 0xF0));
+                    byte first = bytes[chunk + i];
+                    byte second = bytes[chunk + i + 16];
+                    nibbles[NIBBLE_BYTES * low + i] = (byte) ((first & 15) | (second & 15) << 4);
+                    nibbles[NIBBLE_BYTES * high + i] = (byte) ((first >> 4 & 15) | (second & 0xF0));
                 }
                 scratch.scales[low] = d * ((int) (scales >>> (16 * g)) & 0xFF);
                 scratch.mins[low] = -(dmin * ((int) (mins >>> (16 * g)) & 0xFF));
