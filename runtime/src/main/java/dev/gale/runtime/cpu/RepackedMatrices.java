@@ -37,7 +37,6 @@ final class RepackedMatrices {
     /** No matrix repacked: every product reads the mapped tensor in place. */
     static final RepackedMatrices NONE = new RepackedMatrices(new IdentityHashMap<>(), 0, 0);
 
-    /** A repacked matrix: its kernel, its bytes and the bytes of one row. */
     /**
      * A repacked matrix: its kernel, its bytes and the bytes of one row, and the bytes a product with it reads (its
      * data's, and for Q8_0 also the float scales its kernel holds).
