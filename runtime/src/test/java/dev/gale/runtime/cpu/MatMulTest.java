@@ -375,26 +375,59 @@ class MatMulTest {
         Tensor q4 = randomTensor(GgmlType.Q4_0, 2048, 3, rnd);
         Tensor q8 = randomTensor(GgmlType.Q8_0, 2048, 3, rnd);
         Tensor q4k = randomTensor(GgmlType.Q4_K, 2048, 2, rnd);
-        // Q4_0: 20 bytes a block; Q8_0 rows of 2048: a float scale a block; Q4_K: 24 bytes a block
-        assertEquals(3 * 64 * 20L + 3 * 64 * 4L + 2 * 64 * 24L,
-                RepackedMatrices.bytesNeeded(java.util.List.of(q4, q8, q4k, q4)));
+        Tensor q6k = randomTensor(GgmlType.Q6_K, 2048, 5, rnd);
+        // Q4_0: 20 bytes a block; Q8_0 rows of 2048: a float scale a block; Q4_K: 24 bytes a block; Q6_K: 276 bytes
+        // a super-block
+        assertEquals(3 * 64 * 20L + 3 * 64 * 4L + 2 * 64 * 24L + 5 * 8 * 276L,
+                RepackedMatrices.bytesNeeded(java.util.List.of(q4, q8, q4k, q4, q6k)));
         if (java.nio.file.Files.isReadable(java.nio.file.Path.of("/proc/meminfo"))) {
             assertTrue(RepackedMatrices.availableMemory() > 0);
         }
     }
 
-    /** Only Q4_0 and Q4_K matrices are repacked, each once however often it is listed. */
+    /** Only Q4_0, Q4_K and Q6_K matrices are repacked, each once however often it is listed. */
     @Test
-    void repacksOnlyQ4_0AndQ4_KMatricesOnce() {
+    void repacksOnlyQ4_0Q4_KAndQ6_KMatricesOnce() {
         Random rnd = new Random(9);
         Tensor q4 = randomTensor(GgmlType.Q4_0, 64, 3, rnd);
         Tensor q8 = randomTensor(GgmlType.Q8_0, 64, 3, rnd);
         Tensor q4k = randomTensor(GgmlType.Q4_K, 256, 3, rnd);
+        Tensor q5k = randomTensor(GgmlType.Q5_K, 256, 3, rnd);
         Tensor q6k = randomTensor(GgmlType.Q6_K, 256, 3, rnd);
-        RepackedMatrices repacked = RepackedMatrices.of(java.util.List.of(q4, q8, q4k, q6k, q4, q4k), POOL);
-        assertEquals(2, repacked.count());
-        assertTrue(repacked.find(q8) == null && repacked.find(q6k) == null);
-        assertTrue(repacked.find(q4) != null && repacked.find(q4k) != null);
+        RepackedMatrices repacked = RepackedMatrices.of(java.util.List.of(q4, q8, q4k, q5k, q6k, q4, q4k, q6k), POOL);
+        assertEquals(3, repacked.count());
+        assertTrue(repacked.find(q8) == null && repacked.find(q5k) == null);
+        assertTrue(repacked.find(q4) != null && repacked.find(q4k) != null && repacked.find(q6k) != null);
+    }
+
+    /**
+     * Q6_K repacked ({@link RepackedQ6_KKernel}: a byte a quant) gives bit for bit the in-place kernel's results: in
+     * decode (one token, three: four rows at a time and the rest one by one) and in batches through the float panel
+     * (8 and 37 tokens), on a range of rows that starts inside the matrix. This also checks the repack itself: a
+     * quant or a scale taken from the wrong bits would change the sums.
+     */
+    @ParameterizedTest(name = "tokens {0}")
+    @org.junit.jupiter.params.provider.ValueSource(ints = {1, 3, 8, 37})
+    void repackedQ6_KIsBitForBitTheInPlaceKernel(int tokens) {
+        Random rnd = new Random(23 + tokens);
+        int width = 2304;
+        int rows = 150;
+        Tensor w = randomTensor(GgmlType.Q6_K, width, rows, rnd);
+        RepackedMatrices repacked = RepackedMatrices.of(java.util.List.of(w), POOL);
+        assertEquals(1, repacked.count());
+        assertEquals(rows * 9 * 276L, repacked.bytes());
+        assertEquals(w.data().byteSize(), repacked.sourceBytes());
+        ActivationRows x = randomRows(tokens, width, rnd);
+        float[] inPlace = new float[tokens * 141];
+        float[] fromCopy = new float[tokens * 141];
+        new MatMul(POOL, false).apply(w, x, inPlace, 7, 141, 141, 0);
+        MatMul mm = new MatMul(POOL, false, repacked);
+        mm.apply(w, x, fromCopy, 7, 141, 141, 0);
+        assertEquals(rows * 9 * 276L, mm.weightBytes(w));
+        for (int i = 0; i < inPlace.length; i++) {
+            assertEquals(Float.floatToIntBits(inPlace[i]), Float.floatToIntBits(fromCopy[i]),
+                    "row " + (7 + i % 141) + " token " + i / 141);
+        }
     }
 
     @Test
