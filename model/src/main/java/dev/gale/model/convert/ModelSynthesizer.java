@@ -45,8 +45,19 @@ public final class ModelSynthesizer {
      */
     public static Summary write(ModelShape shape, GgmlType type, Path vocabFile, Path out, long seed) throws IOException {
         if (!Quantizer.canQuantize(type)) {
-            throw new IllegalArgumentException("cannot write " + type + " weights (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_K)");
+            throw new IllegalArgumentException("cannot write " + type
+                    + " weights (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K)");
         }
+        return write(shape, MatrixTypes.uniform(type), vocabFile, out, seed);
+    }
+
+    /**
+     * Writes {@code out} with the matrix types of {@code types} (such as {@link MatrixTypes#Q4_K_M}); as
+     * {@link #write(ModelShape, GgmlType, Path, Path, long)} otherwise.
+     */
+    public static Summary write(ModelShape shape, MatrixTypes types, Path vocabFile, Path out, long seed)
+            throws IOException {
+        GgmlType type = types.main();
         GgufWriter w = new GgufWriter();
         ModelShape s;
         try (GgufFile vocab = GgufFile.open(vocabFile)) {
@@ -56,10 +67,10 @@ public final class ModelSynthesizer {
             s = shape.vocab() > 0 ? shape : shape.withVocab(vocabSize(vocab));
             String arch = s.architecture().ggufName();
             w.put("general.architecture", GgufValue.ofString(arch));
-            w.put("general.name", GgufValue.ofString("synthetic " + s.name() + " " + type));
+            w.put("general.name", GgufValue.ofString("synthetic " + s.name() + " " + types.name()));
             w.put("general.description", GgufValue.ofString("seeded random weights (seed " + seed
                     + ") written by gale synth; tokenizer from " + vocabFile.getFileName()));
-            w.put("general.file_type", GgufValue.ofUInt32(FileType.of(type)));
+            w.put("general.file_type", GgufValue.ofUInt32(types.fileType()));
             if (type.blockSize() > 1) {
                 w.put("general.quantization_version", GgufValue.ofUInt32(FileType.QUANTIZATION_VERSION));
             }
@@ -77,7 +88,7 @@ public final class ModelSynthesizer {
             w.put(arch + ".attention.layer_norm_rms_epsilon", GgufValue.ofFloat32(s.rmsEps()));
             copyTokenizer(vocab, s.vocab(), w);
         }
-        Tensors t = new Tensors(w, type, seed);
+        Tensors t = new Tensors(w, types, s.layers(), s.tiedEmbeddings(), seed);
         t.matrix("token_embd.weight", s.dim(), s.vocab());
         if (s.llama3RopeFactor() > 0) {
             float[] factors = llama3RopeFactors(s);
@@ -115,19 +126,23 @@ public final class ModelSynthesizer {
     /** Adds tensors with per-tensor seeds and tallies them by type. */
     private static final class Tensors {
         final GgufWriter w;
-        final GgmlType type;
+        final MatrixTypes types;
+        final int layers;
+        final boolean tied;
         final long seed;
         final Map<GgmlType, long[]> byType = new TreeMap<>();
         int index;
 
-        Tensors(GgufWriter w, GgmlType type, long seed) {
+        Tensors(GgufWriter w, MatrixTypes types, int layers, boolean tied, long seed) {
             this.w = w;
-            this.type = type;
+            this.types = types;
+            this.layers = layers;
+            this.tied = tied;
             this.seed = seed;
         }
 
         void matrix(String name, int cols, int rows) {
-            GgmlType t = FileType.storable(type, cols);
+            GgmlType t = FileType.storable(types.of(name, layers, tied), cols);
             long tensorSeed = seed * 0x9E3779B97F4A7C15L + (index++) * 0xD1B54A32D192ED03L;
             add(name, t, new long[] {cols, rows}, dst -> Quantizer.quantizeRows(t, rows, cols,
                     (r, row) -> gaussian(new SplittableRandom(tensorSeed + r), row, WEIGHT_SD), dst));

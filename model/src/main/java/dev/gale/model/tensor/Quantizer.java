@@ -7,8 +7,8 @@ import java.util.stream.IntStream;
 
 /**
  * Quantization of float rows into ggml block formats, following ggml's reference quantizers (the ones
- * llama-quantize uses without an importance matrix): quantize_row_q8_0_ref, quantize_row_q4_0_ref and
- * quantize_row_q4_K_ref, plus the F16 and BF16 conversions (round to nearest even).
+ * llama-quantize uses without an importance matrix): quantize_row_q8_0_ref, quantize_row_q4_0_ref,
+ * quantize_row_q4_K_ref and quantize_row_q6_K_ref, plus the F16 and BF16 conversions (round to nearest even).
  */
 public final class Quantizer {
     private Quantizer() {}
@@ -16,7 +16,7 @@ public final class Quantizer {
     /** True if {@link #quantize} can produce {@code type}. */
     public static boolean canQuantize(GgmlType type) {
         return switch (type) {
-            case F32, F16, BF16, Q8_0, Q4_0, Q4_K -> true;
+            case F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K -> true;
             default -> false;
         };
     }
@@ -57,8 +57,14 @@ public final class Quantizer {
                     q.quantizeBlock(src, srcOffset + KQuants.QK_K * b, dst, dstOffset + 144L * b);
                 }
             }
+            case Q6_K -> {
+                Q6KQuantizer q = new Q6KQuantizer();
+                for (int b = 0; b < n / KQuants.QK_K; b++) {
+                    q.quantizeBlock(src, srcOffset + KQuants.QK_K * b, dst, dstOffset + 210L * b);
+                }
+            }
             default -> throw new IllegalArgumentException("cannot quantize to " + type
-                    + " (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_K)");
+                    + " (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K)");
         }
     }
 

@@ -81,6 +81,54 @@ class ModelSynthesizerTest {
         assertFalse(Arrays.equals(Files.readAllBytes(a), Files.readAllBytes(c)));
     }
 
+    /**
+     * Q4_K_M: Q6_K for the output projection and for attn_v and ffn_down of the layers that get more bits (of 16:
+     * 0, 1, 4, 7, 10, 13, 14, 15), Q4_K elsewhere; the file type says so, and the weights stay near their N(0, 0.02)
+     * values through the 6-bit quantizer.
+     */
+    @Test
+    void q4_K_MPutsQ6_KWhereLlamaQuantizeDoes() throws IOException {
+        ModelShape shape = new ModelShape("mix", Architecture.LLAMA, 256, 16, 4, 2, 64, 512, 0, 256, 10000f, 1e-5f,
+                false, 0f);
+        Path out = dir.resolve("mix.gguf");
+        ModelSynthesizer.write(shape, MatrixTypes.Q4_K_M, spm(), out, 3);
+        java.util.Set<Integer> moreBits = java.util.Set.of(0, 1, 4, 7, 10, 13, 14, 15);
+        try (Model m = Model.open(out)) {
+            assertEquals(15, m.gguf().metadata().getInt("general.file_type"));
+            assertEquals(GgmlType.Q6_K, m.weights().output().type());
+            assertEquals(GgmlType.Q4_K, m.gguf().tensor("token_embd.weight").type());
+            for (int l = 0; l < 16; l++) {
+                var layer = m.weights().layers().get(l);
+                GgmlType expected = moreBits.contains(l) ? GgmlType.Q6_K : GgmlType.Q4_K;
+                assertEquals(expected, layer.wv().type(), "attn_v of layer " + l);
+                assertEquals(expected, layer.wDown().type(), "ffn_down of layer " + l);
+                assertEquals(GgmlType.Q4_K, layer.wq().type(), "attn_q of layer " + l);
+                assertEquals(GgmlType.Q4_K, layer.wGate().type(), "ffn_gate of layer " + l);
+            }
+            float[] w = m.weights().layers().get(0).wDown().toFloatArray();
+            double sd = Math.sqrt(Arrays.stream(toDouble(w)).map(v -> v * v).average().orElseThrow());
+            assertEquals(0.02, sd, 0.002);
+        }
+    }
+
+    @Test
+    void q4_K_MWithTiedEmbeddingsPutsTheEmbeddingInQ6_K() {
+        assertEquals(GgmlType.Q6_K, MatrixTypes.Q4_K_M.of("token_embd.weight", 28, true));
+        assertEquals(GgmlType.Q4_K, MatrixTypes.Q4_K_M.of("token_embd.weight", 28, false));
+        // 28 layers: more bits below 3, from 24 on, and where (layer - 3) % 3 == 2
+        assertEquals(GgmlType.Q6_K, MatrixTypes.Q4_K_M.of("blk.2.ffn_down.weight", 28, false));
+        assertEquals(GgmlType.Q4_K, MatrixTypes.Q4_K_M.of("blk.3.ffn_down.weight", 28, false));
+        assertEquals(GgmlType.Q6_K, MatrixTypes.Q4_K_M.of("blk.5.attn_v.weight", 28, false));
+        assertEquals(GgmlType.Q4_K, MatrixTypes.Q4_K_M.of("blk.6.attn_v.weight", 28, false));
+        assertEquals(GgmlType.Q4_K, MatrixTypes.Q4_K_M.of("blk.5.attn_k.weight", 28, false));
+        assertEquals(GgmlType.Q6_K, MatrixTypes.Q4_K_M.of("blk.24.attn_v.weight", 28, false));
+        assertEquals(GgmlType.Q8_0, MatrixTypes.uniform(GgmlType.Q8_0).of("output.weight", 28, false));
+        assertEquals(MatrixTypes.Q4_K_M, MatrixTypes.parse("q4_k_m"));
+        assertEquals(GgmlType.Q6_K, MatrixTypes.parse("Q6_K").main());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> MatrixTypes.parse("Q5_K_M"));
+        assertTrue(e.getMessage().contains("Q5_K_M") && e.getMessage().contains("Q4_K_M"), e.getMessage());
+    }
+
     @Test
     void qwenShapesGetBiasesOrHeadNorms() throws IOException {
         ModelShape small2 = ModelShape.QWEN2_5_0_5B.with(64, 1, 4, 2, null, 256, null);

@@ -88,9 +88,38 @@ class QuantizerTest {
         }
     }
 
+    /**
+     * Q6_K: each element within a tenth of its sub-block's largest magnitude (a grid step is about a 32nd; a sub-block
+     * whose 8-bit scale rounds down may clip its largest values by a few steps), and a relative RMS error near 6.5-bit
+     * quantization's on Gaussian data.
+     */
+    @Test
+    void q6_KIsCloseToItsInput() {
+        float[] x = gaussian(8 * 256, 3);
+        x[5] = 0.5f; // an outlier: its sub-block's scale is large, the others' stay small
+        byte[] q = quantize(GgmlType.Q6_K, x);
+        assertEquals(8 * 210, q.length);
+        float[] back = new float[x.length];
+        Dequantizer.dequantize(GgmlType.Q6_K, MemorySegment.ofArray(q), 0, back, 0, back.length);
+        double err = 0;
+        double energy = 0;
+        for (int i = 0; i < x.length; i++) {
+            err += (back[i] - x[i]) * (back[i] - x[i]);
+            energy += x[i] * x[i];
+            float amax = 0;
+            for (int k = 16 * (i / 16); k < 16 * (i / 16) + 16; k++) {
+                amax = Math.max(amax, Math.abs(x[k]));
+            }
+            assertTrue(Math.abs(back[i] - x[i]) <= amax / 10, "element " + i + ": " + back[i] + " vs " + x[i]);
+        }
+        double rel = Math.sqrt(err / energy);
+        assertTrue(rel < 0.04, "relative RMS error " + rel);
+        assertTrue(rel > 0.002, "suspiciously exact: " + rel);
+    }
+
     @Test
     void allZeroBlocksStayZero() {
-        for (GgmlType type : new GgmlType[] {GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K}) {
+        for (GgmlType type : new GgmlType[] {GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q6_K}) {
             float[] back = new float[256];
             Dequantizer.dequantize(type, MemorySegment.ofArray(quantize(type, new float[256])), 0, back, 0, 256);
             for (float v : back) {

@@ -1,5 +1,6 @@
 package dev.gale.runtime.bench;
 
+import dev.gale.model.convert.MatrixTypes;
 import dev.gale.model.convert.ModelShape;
 import dev.gale.model.convert.ModelSynthesizer;
 import dev.gale.model.gguf.GgmlType;
@@ -25,6 +26,11 @@ public final class SyntheticModels implements AutoCloseable {
 
     /** Writes {@code shape} with {@code type} weights and the tokenizer of {@code vocab}; returns the file. */
     public Path write(ModelShape shape, GgmlType type, Path vocab, long seed) throws IOException {
+        return write(shape, MatrixTypes.uniform(type), vocab, seed);
+    }
+
+    /** Writes {@code shape} with the matrix types {@code types} (e.g. Q4_K_M); returns the file. */
+    public Path write(ModelShape shape, MatrixTypes type, Path vocab, long seed) throws IOException {
         Path out = dir.resolve(shape.name() + "-" + type.name() + ".gguf");
         out.toFile().deleteOnExit();
         files.add(out);

@@ -1,7 +1,7 @@
 package dev.gale.runtime.cli;
 
+import dev.gale.model.convert.MatrixTypes;
 import dev.gale.model.convert.ModelShape;
-import dev.gale.model.gguf.GgmlType;
 import dev.gale.runtime.backend.BackendProvider;
 import dev.gale.runtime.backend.Backends;
 import dev.gale.runtime.bench.BenchComparison;
@@ -135,7 +135,7 @@ final class BenchCommand implements Callable<Integer>, CommonOptions.Holder {
             throw new IllegalArgumentException("--price-per-hour must be >= 0, got " + pricePerHour);
         }
         List<ModelShape> shapeList = shapes.stream().map(ModelShape::named).toList();
-        List<GgmlType> typeList = types.stream().map(QuantizeCommand::parseType).toList();
+        List<MatrixTypes> typeList = types.stream().map(QuantizeCommand::parseMatrixTypes).toList();
         int cores = Runtime.getRuntime().availableProcessors();
         List<Integer> cpuThreads = threads.isEmpty() ? List.of(1, cores).stream().distinct().toList()
                 : threads.stream().distinct().toList();
@@ -159,7 +159,7 @@ final class BenchCommand implements Callable<Integer>, CommonOptions.Holder {
         try (SyntheticModels synthetic = new SyntheticModels()) {
             List<Path> all = new ArrayList<>(models);
             for (ModelShape shape : shapeList) {
-                for (GgmlType type : typeList) {
+                for (MatrixTypes type : typeList) {
                     System.err.printf("synthesizing %s %s...%n", shape.name(), type);
                     all.add(synthetic.write(shape, type, vocab, seed));
                 }

@@ -1,5 +1,6 @@
 package dev.gale.runtime.cli;
 
+import dev.gale.model.convert.MatrixTypes;
 import dev.gale.model.convert.ModelQuantizer;
 import dev.gale.model.gguf.GgmlType;
 import dev.gale.model.tensor.Quantizer;
@@ -28,7 +29,7 @@ final class QuantizeCommand implements Callable<Integer>, CommonOptions.Holder {
     @Parameters(index = "1", description = "Output GGUF file.")
     Path out;
 
-    @Option(names = "--type", required = true, description = "Q8_0, Q4_0, Q4_K, F16 or BF16.")
+    @Option(names = "--type", required = true, description = "Q8_0, Q4_0, Q4_K, Q6_K, F16 or BF16.")
     String type;
 
     @Override
@@ -48,8 +49,6 @@ final class QuantizeCommand implements Callable<Integer>, CommonOptions.Holder {
 
     /** A type name the quantizer can write, case-insensitively. */
     static GgmlType parseType(String name) {
-        String known = Arrays.stream(GgmlType.values()).filter(Quantizer::canQuantize).map(Enum::name)
-                .collect(Collectors.joining(", "));
         try {
             GgmlType t = GgmlType.valueOf(name.toUpperCase(Locale.ROOT));
             if (Quantizer.canQuantize(t)) {
@@ -58,7 +57,22 @@ final class QuantizeCommand implements Callable<Integer>, CommonOptions.Holder {
         } catch (IllegalArgumentException e) {
             // reported below
         }
-        throw new IllegalArgumentException("--type " + name + " is not supported (supported: " + known + ")");
+        throw unsupported(name, "");
+    }
+
+    /** A type name for {@code gale synth} and {@code gale bench}: a type, or a mix such as Q4_K_M. */
+    static MatrixTypes parseMatrixTypes(String name) {
+        try {
+            return MatrixTypes.parse(name);
+        } catch (IllegalArgumentException e) {
+            throw unsupported(name, ", " + MatrixTypes.Q4_K_M.name());
+        }
+    }
+
+    private static IllegalArgumentException unsupported(String name, String more) {
+        String known = Arrays.stream(GgmlType.values()).filter(Quantizer::canQuantize).map(Enum::name)
+                .collect(Collectors.joining(", "));
+        return new IllegalArgumentException("--type " + name + " is not supported (supported: " + known + more + ")");
     }
 
     /** "113 Q8_0, 34 F32". */

@@ -2,7 +2,7 @@ package dev.gale.runtime.cli;
 
 import dev.gale.model.convert.ModelShape;
 import dev.gale.model.convert.ModelSynthesizer;
-import dev.gale.model.gguf.GgmlType;
+import dev.gale.model.convert.MatrixTypes;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -22,7 +22,8 @@ final class SynthCommand implements Callable<Integer>, CommonOptions.Holder {
     String shape;
 
     @Option(names = "--type", defaultValue = "Q8_0",
-            description = "Matrix type: Q8_0, Q4_0, Q4_K, F16, BF16 or F32 (default: ${DEFAULT-VALUE}).")
+            description = "Matrix type: Q8_0, Q4_0, Q4_K, Q6_K, F16, BF16 or F32, or the mix Q4_K_M (Q4_K with Q6_K"
+                    + " where llama-quantize's Q4_K_M puts it) (default: ${DEFAULT-VALUE}).")
     String type;
 
     @Option(names = "--vocab", required = true, description = "GGUF file whose tokenizer.* keys the model takes"
@@ -68,7 +69,7 @@ final class SynthCommand implements Callable<Integer>, CommonOptions.Holder {
                 || vocabSize != null) {
             s = s.with(dim, layers, heads, kvHeads, headDim, ffn, vocabSize);
         }
-        GgmlType t = QuantizeCommand.parseType(type);
+        MatrixTypes t = QuantizeCommand.parseMatrixTypes(type);
         long t0 = System.nanoTime();
         ModelSynthesizer.Summary summary = ModelSynthesizer.write(s, t, vocab, out, seed);
         System.out.printf("wrote %s: %s, %s, %s in %.1f s (%s)%n", out, s.name(), t, InfoCommand.bytes(summary.fileBytes()),

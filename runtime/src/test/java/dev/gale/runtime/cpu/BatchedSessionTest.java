@@ -8,7 +8,6 @@ import dev.gale.model.Model;
 import dev.gale.model.config.Architecture;
 import dev.gale.model.convert.ModelShape;
 import dev.gale.model.convert.ModelSynthesizer;
-import dev.gale.model.gguf.GgmlType;
 import dev.gale.runtime.SharedData;
 import dev.gale.runtime.backend.BackendOptions;
 import dev.gale.runtime.backend.BatchRow;
@@ -69,7 +68,8 @@ class BatchedSessionTest {
      */
     @ParameterizedTest
     @ValueSource(strings = {"stories260K.gguf", "tiny/tiny-llama-q8_0.gguf", "tiny/tiny-gemma2-q8_0.gguf",
-            "tiny/tiny-phi3-q4_0.gguf", "tiny/tiny-qwen2-f32.gguf", "synth-wide-q8_0", "synth-wide-q4_k"})
+            "tiny/tiny-phi3-q4_0.gguf", "tiny/tiny-qwen2-f32.gguf", "synth-wide-q8_0", "synth-wide-q4_k",
+            "synth-wide-q4_k_m"})
     void batchedRowsMatchSingleSequences(String file) throws Exception {
         int[][] prompts = {
                 {1, 403, 407, 261, 378, 10, 11, 12, 13, 14, 15},
@@ -146,12 +146,15 @@ class BatchedSessionTest {
         }
     }
 
-    /** A shared model, or for {@code synth-wide-TYPE} a 2-layer llama of width 1024 with TYPE weights. */
+    /**
+     * A shared model, or for {@code synth-wide-TYPE} a 2-layer llama of width 1024 with TYPE weights (Q4_K_M: Q6_K
+     * for the output projection and the second layer's attn_v and ffn_down, Q4_K elsewhere).
+     */
     private static Path modelFile(String name) throws java.io.IOException {
         if (!name.startsWith("synth-wide-")) {
             return SharedData.model(name);
         }
-        GgmlType type = GgmlType.valueOf(name.substring("synth-wide-".length()).toUpperCase(java.util.Locale.ROOT));
+        dev.gale.model.convert.MatrixTypes type = dev.gale.model.convert.MatrixTypes.parse(name.substring("synth-wide-".length()));
         Path out = synthesized.resolve(name + ".gguf");
         ModelShape wide = new ModelShape("wide", Architecture.LLAMA, 1024, 2, 8, 4, 128, 1024, 0, 256, 10000f, 1e-5f,
                 false, 0f);

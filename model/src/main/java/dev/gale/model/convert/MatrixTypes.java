@@ -1,0 +1,104 @@
+package dev.gale.model.convert;
+
+import dev.gale.model.gguf.GgmlType;
+import dev.gale.model.tensor.Quantizer;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.stream.Collectors;
+
+/**
+ * The type each matrix of a written model takes: one type for all ({@link #uniform}), or a mix named after
+ * llama-quantize's, such as {@code Q4_K_M}.
+ *
+ * <p>{@code Q4_K_M} follows llama.cpp's choice for that file type (its general rules; not its special cases for
+ * mixture-of-experts, Falcon or models with very many key/value groups): Q4_K everywhere except Q6_K for the output
+ * projection (the token embedding where the two are tied), and for {@code attn_v} and {@code ffn_down} in the layers
+ * that get more bits: the first and the last eighth of the layers and every third layer between them.
+ */
+public final class MatrixTypes {
+    /** llama-quantize's Q4_K_M: Q4_K, with Q6_K where that mix puts it. */
+    public static final MatrixTypes Q4_K_M = new MatrixTypes("Q4_K_M", GgmlType.Q4_K, true);
+
+    private final String name;
+    private final GgmlType main;
+    private final boolean moreBits;
+
+    private MatrixTypes(String name, GgmlType main, boolean moreBits) {
+        this.name = name;
+        this.main = main;
+        this.moreBits = moreBits;
+    }
+
+    /** Every matrix in {@code type}. */
+    public static MatrixTypes uniform(GgmlType type) {
+        return new MatrixTypes(type.name(), type, false);
+    }
+
+    /**
+     * A type the quantizer writes ({@link Quantizer#canQuantize}) or a mix ({@code Q4_K_M}), case-insensitively.
+     *
+     * @throws IllegalArgumentException naming the supported ones
+     */
+    public static MatrixTypes parse(String name) {
+        String upper = name.trim().toUpperCase(Locale.ROOT);
+        if (upper.equals(Q4_K_M.name)) {
+            return Q4_K_M;
+        }
+        try {
+            GgmlType t = GgmlType.valueOf(upper);
+            if (Quantizer.canQuantize(t)) {
+                return uniform(t);
+            }
+        } catch (IllegalArgumentException e) {
+            // reported below
+        }
+        String known = Arrays.stream(GgmlType.values()).filter(Quantizer::canQuantize).map(Enum::name)
+                .collect(Collectors.joining(", "));
+        throw new IllegalArgumentException("type " + name + " is not supported (supported: " + known + ", Q4_K_M)");
+    }
+
+    /** "Q4_K_M", or the uniform type's name. */
+    public String name() {
+        return name;
+    }
+
+    /** The type of most matrices (the file's {@code general.file_type} names the mix). */
+    public GgmlType main() {
+        return main;
+    }
+
+    /** llama_ftype of the file. */
+    int fileType() {
+        return moreBits ? 15 : FileType.of(main); // LLAMA_FTYPE_MOSTLY_Q4_K_M
+    }
+
+    /**
+     * The type of the matrix {@code tensor} (a GGUF tensor name such as {@code blk.3.attn_v.weight}) of a model of
+     * {@code layers} layers, whose token embedding is also its output projection if {@code tiedEmbeddings}.
+     */
+    public GgmlType of(String tensor, int layers, boolean tiedEmbeddings) {
+        if (!moreBits) {
+            return main;
+        }
+        if (tensor.equals("output.weight") || tiedEmbeddings && tensor.equals("token_embd.weight")) {
+            return GgmlType.Q6_K;
+        }
+        if (tensor.startsWith("blk.") && (tensor.endsWith(".attn_v.weight") || tensor.endsWith(".ffn_down.weight"))) {
+            int layer = Integer.parseInt(tensor.substring(4, tensor.indexOf('.', 4)));
+            if (moreBits(layer, layers)) {
+                return GgmlType.Q6_K;
+            }
+        }
+        return main;
+    }
+
+    /** llama.cpp's use_more_bits: the first and last eighth of the layers, and every third layer between. */
+    static boolean moreBits(int layer, int layers) {
+        return layer < layers / 8 || layer >= 7 * layers / 8 || (layer - layers / 8) % 3 == 2;
+    }
+
+    @Override
+    public String toString() {
+        return name;
+    }
+}
