@@ -17,9 +17,9 @@ import java.util.TreeMap;
  * Requantizes an F32 / F16 / BF16 model, as llama-quantize does without an importance matrix: every matrix
  * ({@code *.weight} of rank 2 or more) becomes the target type, 1-D tensors stay (or become) F32, and the metadata is
  * copied with {@code general.file_type} and {@code general.quantization_version} set. For Q4_0 and Q4_K the output
- * projection (output.weight, or token_embd.weight when the embeddings are tied) is Q8_0: llama-quantize gives it
- * Q6_K where rows allow and Q8_0 otherwise, and Gale does not write Q6_K. A matrix whose rows are not whole blocks
- * of the target falls back to Q8_0 (or F16).
+ * projection (output.weight, or token_embd.weight when the embeddings are tied) is Q6_K, as llama-quantize makes it
+ * (Q8_0 where its rows are not whole super-blocks of 256). The mix Q4_K_M ({@link MatrixTypes#Q4_K_M}) puts Q6_K
+ * where llama-quantize does. A matrix whose rows are not whole blocks of its type falls back to Q8_0 (or F16).
  */
 public final class ModelQuantizer {
     private ModelQuantizer() {}
@@ -30,8 +30,15 @@ public final class ModelQuantizer {
 
     public static Summary quantize(Path in, Path out, GgmlType type) throws IOException {
         if (!Quantizer.canQuantize(type)) {
-            throw new IllegalArgumentException("cannot quantize to " + type + " (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_K)");
+            throw new IllegalArgumentException("cannot quantize to " + type
+                    + " (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K)");
         }
+        return quantize(in, out, MatrixTypes.uniform(type));
+    }
+
+    /** Requantizes {@code in} with the matrix types of {@code types} (one type, or a mix such as Q4_K_M). */
+    public static Summary quantize(Path in, Path out, MatrixTypes types) throws IOException {
+        GgmlType type = types.main();
         if (Files.exists(out) && Files.isSameFile(in, out)) {
             throw new IllegalArgumentException("the output file is the input file: " + out);
         }
@@ -44,8 +51,11 @@ public final class ModelQuantizer {
                 }
             }
             w.put("general.quantization_version", GgufValue.ofUInt32(FileType.QUANTIZATION_VERSION));
-            w.put("general.file_type", GgufValue.ofUInt32(FileType.of(type)));
-            String outputName = src.hasTensor("output.weight") ? "output.weight" : "token_embd.weight";
+            w.put("general.file_type", GgufValue.ofUInt32(types.fileType()));
+            boolean tied = !src.hasTensor("output.weight");
+            String outputName = tied ? "token_embd.weight" : "output.weight";
+            String layersKey = src.metadata().getString("general.architecture", "") + ".block_count";
+            int layers = src.metadata().contains(layersKey) ? src.metadata().getInt(layersKey) : 0;
             for (GgufTensorInfo t : src.tensors()) {
                 GgmlType from = t.type();
                 if (from != GgmlType.F32 && from != GgmlType.F16 && from != GgmlType.BF16) {
@@ -56,7 +66,8 @@ public final class ModelQuantizer {
                 GgmlType target = GgmlType.F32;
                 if (matrix) {
                     boolean output = t.name().equals(outputName) && (type == GgmlType.Q4_0 || type == GgmlType.Q4_K);
-                    target = FileType.storable(output ? GgmlType.Q8_0 : type, t.dimension(0));
+                    target = FileType.storable(output ? GgmlType.Q6_K : types.of(t.name(), layers, tied),
+                            t.dimension(0));
                 }
                 Tensor source = new Tensor(t.name(), from, t.dimensions(), src.tensorData(t));
                 GgmlType to = target;

@@ -54,6 +54,46 @@ class ModelQuantizerTest {
         }
     }
 
+    /**
+     * Rows of 256 or more: the output projection of a Q4_K file is Q6_K, as llama-quantize makes it (the tied
+     * embedding here); Q4_K_M also puts Q6_K in attn_v and ffn_down of the layers that get more bits (of 8: 0, 3, 6, 7).
+     * The quantized weights stay near the F16 model's.
+     */
+    @Test
+    void outputProjectionIsQ6_KAndQ4_K_MFollowsLlamaQuantize() throws IOException {
+        ModelShape shape = new ModelShape("q", dev.gale.model.config.Architecture.LLAMA, 256, 8, 4, 2, 64, 512, 0, 256,
+                10000f, 1e-5f, true, 0f);
+        Path f16 = dir.resolve("f16.gguf");
+        ModelSynthesizer.write(shape, GgmlType.F16, SharedTestData.model("vocab/ggml-vocab-llama-spm.gguf"), f16, 5);
+        Path q4k = dir.resolve("q4k.gguf");
+        Path mix = dir.resolve("mix.gguf");
+        ModelQuantizer.quantize(f16, q4k, GgmlType.Q4_K);
+        ModelQuantizer.quantize(f16, mix, MatrixTypes.Q4_K_M);
+        try (GgufFile a = GgufFile.open(q4k); GgufFile b = GgufFile.open(mix); Model m = Model.open(mix);
+             Model source = Model.open(f16)) {
+            assertEquals(GgmlType.Q6_K, a.tensor("token_embd.weight").type());
+            assertEquals(GgmlType.Q4_K, a.tensor("blk.0.attn_v.weight").type());
+            assertEquals(14, a.metadata().getInt("general.file_type"));
+            assertEquals(15, b.metadata().getInt("general.file_type"));
+            assertEquals(GgmlType.Q6_K, b.tensor("token_embd.weight").type());
+            for (int l = 0; l < 8; l++) {
+                GgmlType expected = l == 0 || l == 3 || l == 6 || l == 7 ? GgmlType.Q6_K : GgmlType.Q4_K;
+                assertEquals(expected, b.tensor("blk." + l + ".attn_v.weight").type(), "attn_v " + l);
+                assertEquals(expected, b.tensor("blk." + l + ".ffn_down.weight").type(), "ffn_down " + l);
+                assertEquals(GgmlType.Q4_K, b.tensor("blk." + l + ".ffn_up.weight").type(), "ffn_up " + l);
+            }
+            float[] original = source.weights().layers().get(3).wDown().toFloatArray(); // Q6_K
+            float[] quantized = m.weights().layers().get(3).wDown().toFloatArray();
+            double err = 0;
+            double energy = 0;
+            for (int i = 0; i < original.length; i++) {
+                err += (quantized[i] - original[i]) * (quantized[i] - original[i]);
+                energy += original[i] * original[i];
+            }
+            assertTrue(Math.sqrt(err / energy) < 0.04, "relative RMS error " + Math.sqrt(err / energy));
+        }
+    }
+
     @Test
     void f16InputsWork() throws IOException {
         Path out = dir.resolve("f16-q8.gguf");

@@ -29,7 +29,7 @@ final class QuantizeCommand implements Callable<Integer>, CommonOptions.Holder {
     @Parameters(index = "1", description = "Output GGUF file.")
     Path out;
 
-    @Option(names = "--type", required = true, description = "Q8_0, Q4_0, Q4_K, Q6_K, F16 or BF16.")
+    @Option(names = "--type", required = true, description = "Q8_0, Q4_0, Q4_K, Q6_K, F16 or BF16, or the mix Q4_K_M.")
     String type;
 
     @Override
@@ -39,7 +39,7 @@ final class QuantizeCommand implements Callable<Integer>, CommonOptions.Holder {
 
     @Override
     public Integer call() throws Exception {
-        GgmlType t = parseType(type);
+        MatrixTypes t = parseMatrixTypes(type);
         long t0 = System.nanoTime();
         ModelQuantizer.Summary summary = ModelQuantizer.quantize(in, out, t);
         System.out.printf("wrote %s: %s in %.1f s (%s)%n", out, InfoCommand.bytes(summary.fileBytes()),
