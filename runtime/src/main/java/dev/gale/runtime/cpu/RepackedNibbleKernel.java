@@ -34,9 +34,10 @@ import jdk.incubator.vector.VectorOperators;
  * ggml's integer arithmetic block by block, about three times as fast per core as {@link Q4_0Kernel}; only the order
  * of the float additions differs. The blocks after the last whole group take {@link Q4_0Kernel}'s arithmetic, so a
  * Q4_0 row shorter than a group (the test models) gives ggml's result bit for bit. Q4_K's minimums add one term,
- * the sum over blocks of minimum × activation scale × activation quant sum, a 16-lane product over the blocks
- * ({@link #minimumTerm}). Q4_K is thus multiplied with Q8_0 activations (a scale per 32 elements) instead of ggml's
- * Q8_K (one per 256): the products differ from llama.cpp's by the activation rounding, not in exactness.
+ * the sum over blocks of minimum × activation scale × activation quant sum: two more fused multiply-adds into the
+ * 16 lanes after each group ({@link #minimumTail} for the blocks after the last one). Q4_K is thus multiplied with
+ * Q8_0 activations (a scale per 32 elements) instead of ggml's Q8_K (one per 256): the products differ from
+ * llama.cpp's by the activation rounding, not in exactness.
  */
 final class RepackedNibbleKernel implements WeightKernel {
     static final RepackedNibbleKernel Q4_0 = new RepackedNibbleKernel(GgmlType.Q4_0, 8, false);
@@ -202,6 +203,7 @@ final class RepackedNibbleKernel implements WeightKernel {
         short[] xg = x.q8Groups;
         int[] quantSums = x.q8QuantSums;
         float[] xs = x.q8Scale;
+        float[] scaledSums = x.q8ScaledSums;
         int bias = this.bias;
         FloatVector acc = FloatVector.zero(F);
         for (int g = 0; g < groups; g++) {
@@ -228,37 +230,36 @@ final class RepackedNibbleKernel implements WeightKernel {
                     .sub(IntVector.fromArray(Simd.I, quantSums, b0 + 16).mul(bias));
             acc = FloatVector.fromMemorySegment(F, w, s0 + 16 * Float.BYTES, LE).mul(FloatVector.fromArray(F, xs, b0 + 16))
                     .fma((FloatVector) sums.convert(VectorOperators.I2F, 0), acc);
+            if (minimums) {
+                long m0 = s0 + (long) Float.BYTES * blocks;
+                acc = FloatVector.fromMemorySegment(F, w, m0, LE).fma(FloatVector.fromArray(F, scaledSums, b0), acc);
+                acc = FloatVector.fromMemorySegment(F, w, m0 + 16 * Float.BYTES, LE)
+                        .fma(FloatVector.fromArray(F, scaledSums, b0 + 16), acc);
+            }
         }
         acc.intoArray(lanes, 0);
         float sum = Simd.sum16(lanes, 0);
         if (groups * GROUP != blocks) {
             sum += tail(w, offset, x, row, groups, lanes);
-        }
-        if (minimums) {
-            sum += minimumTerm(w, offset, x, row, lanes);
+            if (minimums) {
+                sum += minimumTail(w, offset, x, row, groups);
+            }
         }
         return sum;
     }
 
     /**
-     * Q4_K's minimums' part of the dot product of the row at {@code offset} with activation row {@code row}: the sum
-     * over blocks of the (negated) minimum times the activation's scale × quant sum
-     * ({@link ActivationRows#q8ScaledSums}), in 16 lanes, then the blocks after the last 16 one by one.
+     * Q4_K's minimums' part of the dot product of the row at {@code offset} with activation row {@code row} for the
+     * blocks after its {@code groups} whole groups (the groups add theirs in their 16 lanes): the sum of each block's
+     * (negated) minimum times the activation's scale × quant sum ({@link ActivationRows#q8ScaledSums}).
      */
-    private static float minimumTerm(MemorySegment w, long offset, ActivationRows x, int row, float[] lanes) {
+    private static float minimumTail(MemorySegment w, long offset, ActivationRows x, int row, int groups) {
         int blocks = x.width() / BLOCK;
         long mins = offset + (long) blocks * (NIBBLE_BYTES + Float.BYTES);
         float[] scaledSums = x.q8ScaledSums;
         int xb = row * blocks;
-        int vectors = blocks & ~15;
-        FloatVector acc = FloatVector.zero(F);
-        for (int b = 0; b < vectors; b += 16) {
-            acc = FloatVector.fromMemorySegment(F, w, mins + (long) Float.BYTES * b, LE)
-                    .fma(FloatVector.fromArray(F, scaledSums, xb + b), acc);
-        }
-        acc.intoArray(lanes, 0);
-        float sum = Simd.sum16(lanes, 0);
-        for (int b = vectors; b < blocks; b++) {
+        float sum = 0;
+        for (int b = groups * GROUP; b < blocks; b++) {
             sum += w.get(F32, mins + (long) Float.BYTES * b) * scaledSums[xb + b];
         }
         return sum;
@@ -313,6 +314,7 @@ final class RepackedNibbleKernel implements WeightKernel {
         short[] xg = x.q8Groups;
         int[] quantSums = x.q8QuantSums;
         float[] xs = x.q8Scale;
+        float[] scaledSums = x.q8ScaledSums;
         long o0 = offset;
         long o1 = offset + gap;
         long o2 = offset + 2 * gap;
@@ -391,6 +393,20 @@ final class RepackedNibbleKernel implements WeightKernel {
                     .fma((FloatVector) ((IntVector) lo3.convertShape(VectorOperators.S2I, Simd.I, 1))
                             .add((IntVector) hi3.convertShape(VectorOperators.S2I, Simd.I, 1)).sub(eights1)
                             .convert(VectorOperators.I2F, 0), acc3);
+            if (minimums) {
+                long m0 = s0 + (long) Float.BYTES * blocks;
+                long m1 = m0 + 16 * Float.BYTES;
+                FloatVector ss0 = FloatVector.fromArray(F, scaledSums, b0);
+                FloatVector ss1 = FloatVector.fromArray(F, scaledSums, b0 + 16);
+                acc0 = FloatVector.fromMemorySegment(F, w, o0 + m0, LE).fma(ss0, acc0);
+                acc0 = FloatVector.fromMemorySegment(F, w, o0 + m1, LE).fma(ss1, acc0);
+                acc1 = FloatVector.fromMemorySegment(F, w, o1 + m0, LE).fma(ss0, acc1);
+                acc1 = FloatVector.fromMemorySegment(F, w, o1 + m1, LE).fma(ss1, acc1);
+                acc2 = FloatVector.fromMemorySegment(F, w, o2 + m0, LE).fma(ss0, acc2);
+                acc2 = FloatVector.fromMemorySegment(F, w, o2 + m1, LE).fma(ss1, acc2);
+                acc3 = FloatVector.fromMemorySegment(F, w, o3 + m0, LE).fma(ss0, acc3);
+                acc3 = FloatVector.fromMemorySegment(F, w, o3 + m1, LE).fma(ss1, acc3);
+            }
         }
         acc0.intoArray(lanes, 0);
         acc1.intoArray(lanes, 16);
@@ -402,11 +418,9 @@ final class RepackedNibbleKernel implements WeightKernel {
         if (groups * GROUP != blocks) {
             for (int j = 0; j < 4; j++) {
                 out[o + j * outGap] += tail(w, offset + j * gap, x, row, groups, lanes);
-            }
-        }
-        if (minimums) {
-            for (int j = 0; j < 4; j++) {
-                out[o + j * outGap] += minimumTerm(w, offset + j * gap, x, row, lanes);
+                if (minimums) {
+                    out[o + j * outGap] += minimumTail(w, offset + j * gap, x, row, groups);
+                }
             }
         }
     }
@@ -429,6 +443,7 @@ final class RepackedNibbleKernel implements WeightKernel {
         short[] xg = x.q8Groups;
         int[] quantSums = x.q8QuantSums;
         float[] xs = x.q8Scale;
+        float[] scaledSums = x.q8ScaledSums;
         FloatVector acc0 = FloatVector.zero(F);
         FloatVector acc1 = acc0;
         FloatVector acc2 = acc0;
@@ -510,6 +525,18 @@ final class RepackedNibbleKernel implements WeightKernel {
                             .add((IntVector) hi3.convertShape(VectorOperators.S2I, Simd.I, 1))
                             .sub(IntVector.fromArray(Simd.I, quantSums, b3 + 16).mul(bias))
                             .convert(VectorOperators.I2F, 0), acc3);
+            if (minimums) {
+                FloatVector m0 = FloatVector.fromMemorySegment(F, w, s0 + (long) Float.BYTES * blocks, LE);
+                FloatVector m1 = FloatVector.fromMemorySegment(F, w, s0 + (long) Float.BYTES * (blocks + 16), LE);
+                acc0 = m0.fma(FloatVector.fromArray(F, scaledSums, b0), acc0);
+                acc0 = m1.fma(FloatVector.fromArray(F, scaledSums, b0 + 16), acc0);
+                acc1 = m0.fma(FloatVector.fromArray(F, scaledSums, b1), acc1);
+                acc1 = m1.fma(FloatVector.fromArray(F, scaledSums, b1 + 16), acc1);
+                acc2 = m0.fma(FloatVector.fromArray(F, scaledSums, b2), acc2);
+                acc2 = m1.fma(FloatVector.fromArray(F, scaledSums, b2 + 16), acc2);
+                acc3 = m0.fma(FloatVector.fromArray(F, scaledSums, b3), acc3);
+                acc3 = m1.fma(FloatVector.fromArray(F, scaledSums, b3 + 16), acc3);
+            }
         }
         acc0.intoArray(lanes, 0);
         acc1.intoArray(lanes, 16);
@@ -521,11 +548,9 @@ final class RepackedNibbleKernel implements WeightKernel {
         if (groups * GROUP != blocks) {
             for (int j = 0; j < 4; j++) {
                 out[(t0 + j) * outStride + outIndex] += tail(w, offset, x, t0 + j, groups, lanes);
-            }
-        }
-        if (minimums) {
-            for (int j = 0; j < 4; j++) {
-                out[(t0 + j) * outStride + outIndex] += minimumTerm(w, offset, x, t0 + j, lanes);
+                if (minimums) {
+                    out[(t0 + j) * outStride + outIndex] += minimumTail(w, offset, x, t0 + j, groups);
+                }
             }
         }
     }
