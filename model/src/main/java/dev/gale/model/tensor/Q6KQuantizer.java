@@ -16,12 +16,15 @@ final class Q6KQuantizer {
     private final int[] levels = new int[KQuants.QK_K];
     private final float[] scales = new float[16];
     private final byte[] packed = new byte[208];
+    /** The weighted sums of {@link #fit}: Σ w·x·l and Σ w·l². */
+    private float sumlx;
+    private float suml2;
 
     void quantizeBlock(float[] x, int o, MemorySegment dst, long p) {
         float maxScale = 0;
         float maxAbsScale = 0;
         for (int ib = 0; ib < 16; ib++) {
-            float scale = fitScale(x, o + 16 * ib, 16 * ib);
+            float scale = fitScale(x, o + 16 * ib);
             scales[ib] = scale;
             if (Math.abs(scale) > maxAbsScale) {
                 maxAbsScale = Math.abs(scale);
@@ -66,7 +69,7 @@ final class Q6KQuantizer {
      * The least-squares scale of the 16 values at {@code x[o ..]} on the grid [-32, 31], with weights x²: the grid
      * step is tried at 19 values around max/32, each time the values rounded and the scale that fits them best kept.
      */
-    private float fitScale(float[] x, int o, int lo) {
+    private float fitScale(float[] x, int o) {
         float max = 0;
         float amax = 0;
         for (int i = 0; i < 16; i++) {
@@ -77,42 +80,36 @@ final class Q6KQuantizer {
             }
         }
         if (amax < 1e-30f) {
-            for (int i = 0; i < 16; i++) {
-                levels[lo + i] = NMAX;
-            }
             return 0;
         }
-        float iscale = -NMAX / max;
-        float sumlx = 0;
-        float suml2 = 0;
-        for (int i = 0; i < 16; i++) {
-            float v = x[o + i];
-            int l = Math.max(-NMAX, Math.min(NMAX - 1, Quantizer.nearestInt(iscale * v)));
-            float w = v * v;
-            sumlx += w * v * l;
-            suml2 += w * l * l;
-        }
+        fit(x, o, -NMAX / max);
         float scale = suml2 > 0 ? sumlx / suml2 : 0;
         float best = scale * sumlx;
         for (int is = -9; is <= 9; is++) {
             if (is == 0) {
                 continue;
             }
-            iscale = -(NMAX + 0.1f * is) / max;
-            sumlx = 0;
-            suml2 = 0;
-            for (int i = 0; i < 16; i++) {
-                float v = x[o + i];
-                int l = Math.max(-NMAX, Math.min(NMAX - 1, Quantizer.nearestInt(iscale * v)));
-                float w = v * v;
-                sumlx += w * v * l;
-                suml2 += w * l * l;
-            }
+            fit(x, o, -(NMAX + 0.1f * is) / max);
             if (suml2 > 0 && sumlx * sumlx > best * suml2) {
                 scale = sumlx / suml2;
                 best = scale * sumlx;
             }
         }
         return scale;
+    }
+
+    /** {@link #sumlx} and {@link #suml2} of the 16 values at {@code x[o ..]} rounded to the grid at {@code iscale}. */
+    private void fit(float[] x, int o, float iscale) {
+        float lx = 0;
+        float l2 = 0;
+        for (int i = 0; i < 16; i++) {
+            float v = x[o + i];
+            int l = Math.max(-NMAX, Math.min(NMAX - 1, Quantizer.nearestInt(iscale * v)));
+            float w = v * v;
+            lx += w * v * l;
+            l2 += w * l * l;
+        }
+        sumlx = lx;
+        suml2 = l2;
     }
 }

@@ -148,36 +148,37 @@ final class RepackedMatrices {
                 total += scales.byteSize();
                 continue;
             }
-            if (t.type() == GgmlType.Q6_K) {
-                int n = t.rowLength();
-                long rowBytes = RepackedQ6_KKernel.rowBytes(n);
-                MemorySegment data = arena.allocate(rowBytes * t.rows(), 64);
-                MemorySegment src = t.data();
-                long srcRowBytes = t.rowBytes();
-                pool.parallelFor(t.rows(), 64, (start, end) -> {
-                    byte[][] scratch = RepackedQ6_KKernel.scratch(n);
-                    for (int r = start; r < end; r++) {
-                        RepackedQ6_KKernel.repack(src, r * srcRowBytes, data, r * rowBytes, n, scratch);
-                    }
-                });
-                matrices.put(t, new Matrix(RepackedQ6_KKernel.INSTANCE, data, rowBytes, data.byteSize()));
-                total += data.byteSize();
-                source += t.data().byteSize();
-                continue;
-            }
-            RepackedNibbleKernel kernel = RepackedNibbleKernel.forType(t.type());
-            if (kernel == null) {
-                continue;
-            }
+            WeightKernel kernel;
+            long rowBytes;
+            RowRepack repack;
             int n = t.rowLength();
-            long rowBytes = kernel.rowBytes(n);
+            if (t.type() == GgmlType.Q6_K) {
+                kernel = RepackedQ6_KKernel.INSTANCE;
+                rowBytes = RepackedQ6_KKernel.rowBytes(n);
+                repack = () -> {
+                    byte[][] scratch = RepackedQ6_KKernel.scratch(n);
+                    return (src, srcOffset, dst, dstOffset) -> RepackedQ6_KKernel.repack(src, srcOffset, dst, dstOffset,
+                            n, scratch);
+                };
+            } else if (RepackedNibbleKernel.forType(t.type()) != null) {
+                RepackedNibbleKernel nibbles = RepackedNibbleKernel.forType(t.type());
+                kernel = nibbles;
+                rowBytes = nibbles.rowBytes(n);
+                repack = () -> {
+                    RepackedNibbleKernel.Scratch scratch = new RepackedNibbleKernel.Scratch();
+                    return (src, srcOffset, dst, dstOffset) -> nibbles.repack(src, srcOffset, dst, dstOffset, n, scratch);
+                };
+            } else {
+                continue;
+            }
+            long copyRowBytes = rowBytes;
             MemorySegment data = arena.allocate(rowBytes * t.rows(), 64);
             MemorySegment src = t.data();
             long srcRowBytes = t.rowBytes();
             pool.parallelFor(t.rows(), 64, (start, end) -> {
-                RepackedNibbleKernel.Scratch scratch = new RepackedNibbleKernel.Scratch();
+                RowRepack.Rows rows = repack.forThread();
                 for (int r = start; r < end; r++) {
-                    kernel.repack(src, r * srcRowBytes, data, r * rowBytes, n, scratch);
+                    rows.copy(src, r * srcRowBytes, data, r * copyRowBytes);
                 }
             });
             matrices.put(t, new Matrix(kernel, data, rowBytes, data.byteSize()));
@@ -185,6 +186,16 @@ final class RepackedMatrices {
             source += t.data().byteSize();
         }
         return new RepackedMatrices(matrices, total, source);
+    }
+
+    /** How a matrix's rows are rewritten: one {@link Rows} per thread, with its own scratch buffers. */
+    private interface RowRepack {
+        Rows forThread();
+
+        /** Rewrites the file's row at {@code src + srcOffset} at {@code dst + dstOffset}. */
+        interface Rows {
+            void copy(MemorySegment src, long srcOffset, MemorySegment dst, long dstOffset);
+        }
     }
 
     /** The repacked form of {@code w}, or null if it has none. */
