@@ -47,6 +47,8 @@ final class RepackedNibbleKernel implements WeightKernel {
     static final int GROUP = 32;
     /** Bytes of a block's nibbles. */
     static final int NIBBLE_BYTES = BLOCK / 2;
+    /** Q4_0's bias 8 as a shift: 8 × a block's quant sum, exactly. */
+    private static final int BIAS_SHIFT = 3;
 
     private final GgmlType type;
     /** What the nibbles are stored above their value: 8 for Q4_0, 0 for Q4_K. */
@@ -55,6 +57,9 @@ final class RepackedNibbleKernel implements WeightKernel {
     private final boolean minimums;
 
     private RepackedNibbleKernel(GgmlType type, int bias, boolean minimums) {
+        if (bias != 0 && bias != 1 << BIAS_SHIFT) {
+            throw new IllegalArgumentException("bias " + bias);
+        }
         this.type = type;
         this.bias = bias;
         this.minimums = minimums;
@@ -221,13 +226,17 @@ final class RepackedNibbleKernel implements WeightKernel {
             int b0 = xb + GROUP * g;
             long s0 = scales + (long) Float.BYTES * GROUP * g;
             IntVector sums = ((IntVector) lo.convertShape(VectorOperators.S2I, Simd.I, 0))
-                    .add((IntVector) hi.convertShape(VectorOperators.S2I, Simd.I, 0))
-                    .sub(IntVector.fromArray(Simd.I, quantSums, b0).mul(bias));
+                    .add((IntVector) hi.convertShape(VectorOperators.S2I, Simd.I, 0));
+            if (bias != 0) {
+                sums = sums.sub(IntVector.fromArray(Simd.I, quantSums, b0).lanewise(VectorOperators.LSHL, BIAS_SHIFT));
+            }
             acc = FloatVector.fromMemorySegment(F, w, s0, LE).mul(FloatVector.fromArray(F, xs, b0))
                     .fma((FloatVector) sums.convert(VectorOperators.I2F, 0), acc);
             sums = ((IntVector) lo.convertShape(VectorOperators.S2I, Simd.I, 1))
-                    .add((IntVector) hi.convertShape(VectorOperators.S2I, Simd.I, 1))
-                    .sub(IntVector.fromArray(Simd.I, quantSums, b0 + 16).mul(bias));
+                    .add((IntVector) hi.convertShape(VectorOperators.S2I, Simd.I, 1));
+            if (bias != 0) {
+                sums = sums.sub(IntVector.fromArray(Simd.I, quantSums, b0 + 16).lanewise(VectorOperators.LSHL, BIAS_SHIFT));
+            }
             acc = FloatVector.fromMemorySegment(F, w, s0 + 16 * Float.BYTES, LE).mul(FloatVector.fromArray(F, xs, b0 + 16))
                     .fma((FloatVector) sums.convert(VectorOperators.I2F, 0), acc);
             if (minimums) {
@@ -357,8 +366,10 @@ final class RepackedNibbleKernel implements WeightKernel {
             }
             int b0 = xb + GROUP * g;
             long s0 = scaleOffset + (long) Float.BYTES * GROUP * g;
-            IntVector eights0 = IntVector.fromArray(Simd.I, quantSums, b0).mul(bias);
-            IntVector eights1 = IntVector.fromArray(Simd.I, quantSums, b0 + 16).mul(bias);
+            IntVector eights0 = bias == 0 ? IntVector.zero(Simd.I)
+                    : IntVector.fromArray(Simd.I, quantSums, b0).lanewise(VectorOperators.LSHL, BIAS_SHIFT);
+            IntVector eights1 = bias == 0 ? IntVector.zero(Simd.I)
+                    : IntVector.fromArray(Simd.I, quantSums, b0 + 16).lanewise(VectorOperators.LSHL, BIAS_SHIFT);
             FloatVector xs0 = FloatVector.fromArray(F, xs, b0);
             FloatVector xs1 = FloatVector.fromArray(F, xs, b0 + 16);
             acc0 = FloatVector.fromMemorySegment(F, w, o0 + s0, LE).mul(xs0)
@@ -482,49 +493,57 @@ final class RepackedNibbleKernel implements WeightKernel {
             FloatVector d0 = FloatVector.fromMemorySegment(F, w, s0, LE);
             FloatVector d1 = FloatVector.fromMemorySegment(F, w, s0 + 16 * Float.BYTES, LE);
             int b0 = (t0 + 0) * blocks + GROUP * g;
-            acc0 = d0.mul(FloatVector.fromArray(F, xs, b0))
-                    .fma((FloatVector) ((IntVector) lo0.convertShape(VectorOperators.S2I, Simd.I, 0))
-                            .add((IntVector) hi0.convertShape(VectorOperators.S2I, Simd.I, 0))
-                            .sub(IntVector.fromArray(Simd.I, quantSums, b0).mul(bias))
-                            .convert(VectorOperators.I2F, 0), acc0);
-            acc0 = d1.mul(FloatVector.fromArray(F, xs, b0 + 16))
-                    .fma((FloatVector) ((IntVector) lo0.convertShape(VectorOperators.S2I, Simd.I, 1))
-                            .add((IntVector) hi0.convertShape(VectorOperators.S2I, Simd.I, 1))
-                            .sub(IntVector.fromArray(Simd.I, quantSums, b0 + 16).mul(bias))
-                            .convert(VectorOperators.I2F, 0), acc0);
+            IntVector s00 = ((IntVector) lo0.convertShape(VectorOperators.S2I, Simd.I, 0))
+                    .add((IntVector) hi0.convertShape(VectorOperators.S2I, Simd.I, 0));
+            if (bias != 0) {
+                s00 = s00.sub(IntVector.fromArray(Simd.I, quantSums, b0).lanewise(VectorOperators.LSHL, BIAS_SHIFT));
+            }
+            acc0 = d0.mul(FloatVector.fromArray(F, xs, b0)).fma((FloatVector) s00.convert(VectorOperators.I2F, 0), acc0);
+            IntVector s01 = ((IntVector) lo0.convertShape(VectorOperators.S2I, Simd.I, 1))
+                    .add((IntVector) hi0.convertShape(VectorOperators.S2I, Simd.I, 1));
+            if (bias != 0) {
+                s01 = s01.sub(IntVector.fromArray(Simd.I, quantSums, b0 + 16).lanewise(VectorOperators.LSHL, BIAS_SHIFT));
+            }
+            acc0 = d1.mul(FloatVector.fromArray(F, xs, b0 + 16)).fma((FloatVector) s01.convert(VectorOperators.I2F, 0), acc0);
             int b1 = (t0 + 1) * blocks + GROUP * g;
-            acc1 = d0.mul(FloatVector.fromArray(F, xs, b1))
-                    .fma((FloatVector) ((IntVector) lo1.convertShape(VectorOperators.S2I, Simd.I, 0))
-                            .add((IntVector) hi1.convertShape(VectorOperators.S2I, Simd.I, 0))
-                            .sub(IntVector.fromArray(Simd.I, quantSums, b1).mul(bias))
-                            .convert(VectorOperators.I2F, 0), acc1);
-            acc1 = d1.mul(FloatVector.fromArray(F, xs, b1 + 16))
-                    .fma((FloatVector) ((IntVector) lo1.convertShape(VectorOperators.S2I, Simd.I, 1))
-                            .add((IntVector) hi1.convertShape(VectorOperators.S2I, Simd.I, 1))
-                            .sub(IntVector.fromArray(Simd.I, quantSums, b1 + 16).mul(bias))
-                            .convert(VectorOperators.I2F, 0), acc1);
+            IntVector s10 = ((IntVector) lo1.convertShape(VectorOperators.S2I, Simd.I, 0))
+                    .add((IntVector) hi1.convertShape(VectorOperators.S2I, Simd.I, 0));
+            if (bias != 0) {
+                s10 = s10.sub(IntVector.fromArray(Simd.I, quantSums, b1).lanewise(VectorOperators.LSHL, BIAS_SHIFT));
+            }
+            acc1 = d0.mul(FloatVector.fromArray(F, xs, b1)).fma((FloatVector) s10.convert(VectorOperators.I2F, 0), acc1);
+            IntVector s11 = ((IntVector) lo1.convertShape(VectorOperators.S2I, Simd.I, 1))
+                    .add((IntVector) hi1.convertShape(VectorOperators.S2I, Simd.I, 1));
+            if (bias != 0) {
+                s11 = s11.sub(IntVector.fromArray(Simd.I, quantSums, b1 + 16).lanewise(VectorOperators.LSHL, BIAS_SHIFT));
+            }
+            acc1 = d1.mul(FloatVector.fromArray(F, xs, b1 + 16)).fma((FloatVector) s11.convert(VectorOperators.I2F, 0), acc1);
             int b2 = (t0 + 2) * blocks + GROUP * g;
-            acc2 = d0.mul(FloatVector.fromArray(F, xs, b2))
-                    .fma((FloatVector) ((IntVector) lo2.convertShape(VectorOperators.S2I, Simd.I, 0))
-                            .add((IntVector) hi2.convertShape(VectorOperators.S2I, Simd.I, 0))
-                            .sub(IntVector.fromArray(Simd.I, quantSums, b2).mul(bias))
-                            .convert(VectorOperators.I2F, 0), acc2);
-            acc2 = d1.mul(FloatVector.fromArray(F, xs, b2 + 16))
-                    .fma((FloatVector) ((IntVector) lo2.convertShape(VectorOperators.S2I, Simd.I, 1))
-                            .add((IntVector) hi2.convertShape(VectorOperators.S2I, Simd.I, 1))
-                            .sub(IntVector.fromArray(Simd.I, quantSums, b2 + 16).mul(bias))
-                            .convert(VectorOperators.I2F, 0), acc2);
+            IntVector s20 = ((IntVector) lo2.convertShape(VectorOperators.S2I, Simd.I, 0))
+                    .add((IntVector) hi2.convertShape(VectorOperators.S2I, Simd.I, 0));
+            if (bias != 0) {
+                s20 = s20.sub(IntVector.fromArray(Simd.I, quantSums, b2).lanewise(VectorOperators.LSHL, BIAS_SHIFT));
+            }
+            acc2 = d0.mul(FloatVector.fromArray(F, xs, b2)).fma((FloatVector) s20.convert(VectorOperators.I2F, 0), acc2);
+            IntVector s21 = ((IntVector) lo2.convertShape(VectorOperators.S2I, Simd.I, 1))
+                    .add((IntVector) hi2.convertShape(VectorOperators.S2I, Simd.I, 1));
+            if (bias != 0) {
+                s21 = s21.sub(IntVector.fromArray(Simd.I, quantSums, b2 + 16).lanewise(VectorOperators.LSHL, BIAS_SHIFT));
+            }
+            acc2 = d1.mul(FloatVector.fromArray(F, xs, b2 + 16)).fma((FloatVector) s21.convert(VectorOperators.I2F, 0), acc2);
             int b3 = (t0 + 3) * blocks + GROUP * g;
-            acc3 = d0.mul(FloatVector.fromArray(F, xs, b3))
-                    .fma((FloatVector) ((IntVector) lo3.convertShape(VectorOperators.S2I, Simd.I, 0))
-                            .add((IntVector) hi3.convertShape(VectorOperators.S2I, Simd.I, 0))
-                            .sub(IntVector.fromArray(Simd.I, quantSums, b3).mul(bias))
-                            .convert(VectorOperators.I2F, 0), acc3);
-            acc3 = d1.mul(FloatVector.fromArray(F, xs, b3 + 16))
-                    .fma((FloatVector) ((IntVector) lo3.convertShape(VectorOperators.S2I, Simd.I, 1))
-                            .add((IntVector) hi3.convertShape(VectorOperators.S2I, Simd.I, 1))
-                            .sub(IntVector.fromArray(Simd.I, quantSums, b3 + 16).mul(bias))
-                            .convert(VectorOperators.I2F, 0), acc3);
+            IntVector s30 = ((IntVector) lo3.convertShape(VectorOperators.S2I, Simd.I, 0))
+                    .add((IntVector) hi3.convertShape(VectorOperators.S2I, Simd.I, 0));
+            if (bias != 0) {
+                s30 = s30.sub(IntVector.fromArray(Simd.I, quantSums, b3).lanewise(VectorOperators.LSHL, BIAS_SHIFT));
+            }
+            acc3 = d0.mul(FloatVector.fromArray(F, xs, b3)).fma((FloatVector) s30.convert(VectorOperators.I2F, 0), acc3);
+            IntVector s31 = ((IntVector) lo3.convertShape(VectorOperators.S2I, Simd.I, 1))
+                    .add((IntVector) hi3.convertShape(VectorOperators.S2I, Simd.I, 1));
+            if (bias != 0) {
+                s31 = s31.sub(IntVector.fromArray(Simd.I, quantSums, b3 + 16).lanewise(VectorOperators.LSHL, BIAS_SHIFT));
+            }
+            acc3 = d1.mul(FloatVector.fromArray(F, xs, b3 + 16)).fma((FloatVector) s31.convert(VectorOperators.I2F, 0), acc3);
             if (minimums) {
                 FloatVector m0 = FloatVector.fromMemorySegment(F, w, s0 + (long) Float.BYTES * blocks, LE);
                 FloatVector m1 = FloatVector.fromMemorySegment(F, w, s0 + (long) Float.BYTES * (blocks + 16), LE);
