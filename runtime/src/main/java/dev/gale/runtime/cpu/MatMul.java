@@ -133,9 +133,10 @@ public final class MatMul {
         }
         RepackedMatrices.Matrix r = portable ? null : repacked.find(w);
         WeightKernel k = r != null ? r.kernel() : portable ? PortableKernel.of(w.name(), w.type()) : WeightKernel.of(w);
-        boolean block = k.blockProduct();
         boolean byToken = x.rows() >= TOKEN_ROWS_MIN && x.rows() <= k.maxTokenRows();
-        boolean batched = !byToken && x.rows() >= (block ? BlockGemm.MIN_TOKENS : PANEL_MIN_ROWS);
+        // the block product from the kernel's blockMinTokens on; below, the float panel where the kernel has one
+        boolean block = k.blockProduct() && x.rows() >= k.blockMinTokens();
+        boolean batched = !byToken && (block || k.panelProduct() && x.rows() >= PANEL_MIN_ROWS);
         k.prepare(x, batched);
         this.kernel = k;
         this.data = r != null ? r.data() : w.data();

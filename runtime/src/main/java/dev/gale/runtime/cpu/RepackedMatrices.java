@@ -28,8 +28,8 @@ import java.util.stream.Stream;
  *
  * <p>Q6_K matrices (the output projection of a Q4_K_M or Q5_K_M file, and some of its other matrices) are copied
  * into {@link RepackedQ6_KKernel}'s layout: a byte a quant instead of a nibble and two bits in other bytes, 31 %
- * larger than the file's blocks. Their results are bit for bit those of {@link Q6_KKernel}; decode is faster and a
- * batch's float panel much cheaper to fill.
+ * larger than the file's blocks; decode takes {@link Q6_KKernel}'s steps without taking the quants apart, with Q8_0
+ * activations as the repacked Q4_K, and batches go through {@link BlockGemm}.
  *
  * <p>Q8_0 matrices of rows of {@value Q8_0Kernel#WIDE} elements or more stay in the file, with a float copy of their
  * block scales (+12 %) that their decode reads instead of converting each block's fp16 scale ({@link

@@ -90,6 +90,19 @@ sealed interface WeightKernel
         throw new UnsupportedOperationException(type() + " multiplies batches through a panel");
     }
 
+    /**
+     * Whether batches too small for {@link BlockGemm} ({@link #blockMinTokens}) take the float panel
+     * ({@link #toPanel}, {@link #panelTile}): the kernels that have no block product, and those that have both.
+     */
+    default boolean panelProduct() {
+        return !blockProduct();
+    }
+
+    /** The smallest batch that takes {@link BlockGemm}'s product, for the kernels whose {@link #blockProduct} is true. */
+    default int blockMinTokens() {
+        return BlockGemm.MIN_TOKENS;
+    }
+
     /** Whether batches take {@link BlockGemm}'s product ({@link #toBlockPanel}) instead of the float panel tiles. */
     default boolean blockProduct() {
         return false;

@@ -313,10 +313,11 @@ class MatMulTest {
 
     /**
      * Decode on the repacked kernels reads four rows at a time ({@link WeightKernel#dot4}): each row's result is bit
-     * for bit its {@link WeightKernel#dot}, with two whole groups and blocks after them, for one token and three.
+     * for bit its {@link WeightKernel#dot}, with two whole groups and blocks after them, for one token and three
+     * (Q6_K: one; its batches of two tokens or more take a panel).
      */
     @ParameterizedTest(name = "{0} tokens {1}")
-    @org.junit.jupiter.params.provider.CsvSource({"Q4_0, 1", "Q4_0, 3", "Q4_K, 1", "Q4_K, 3"})
+    @org.junit.jupiter.params.provider.CsvSource({"Q4_0, 1", "Q4_0, 3", "Q4_K, 1", "Q4_K, 3", "Q6_K, 1"})
     void repackedDecodeOfFourRowsAtOnceIsEachRowsDot(GgmlType type, int tokens) {
         org.junit.jupiter.api.Assumptions.assumeTrue(Simd.WIDE_VECTORS, "the repacked kernels need 512-bit vectors");
         Random rnd = new Random(11 + tokens);
@@ -401,33 +402,25 @@ class MatMulTest {
     }
 
     /**
-     * Q6_K repacked ({@link RepackedQ6_KKernel}: a byte a quant) gives bit for bit the in-place kernel's results: in
-     * decode (one token, three: four rows at a time and the rest one by one) and in batches through the float panel
-     * (8 and 37 tokens), on a range of rows that starts inside the matrix. This also checks the repack itself: a
-     * quant or a scale taken from the wrong bits would change the sums.
+     * Q6_K repacked ({@link RepackedQ6_KKernel}: a byte a quant) against the reference with Q8_0 activations, at the
+     * usual tolerance: decode (1 token: four rows at a time and the rest one by one), the small batches' float panel
+     * (3, 5 and 8 tokens) and {@link BlockGemm} (16 tokens and more), with rows of one super-block and of several. A
+     * quant or a scale taken from the wrong bits by the repack would break it.
      */
-    @ParameterizedTest(name = "tokens {0}")
-    @org.junit.jupiter.params.provider.ValueSource(ints = {1, 3, 8, 37})
-    void repackedQ6_KIsBitForBitTheInPlaceKernel(int tokens) {
-        Random rnd = new Random(23 + tokens);
-        int width = 2304;
-        int rows = 150;
+    @ParameterizedTest(name = "width {0} tokens {1}")
+    @org.junit.jupiter.params.provider.CsvSource({"2304, 1", "256, 1", "2304, 3", "1024, 5", "256, 8", "256, 16",
+            "2304, 37", "1024, 20"})
+    void repackedQ6_KMatchesTheReference(int width, int tokens) {
+        Random rnd = new Random(31 + width + tokens);
+        int rows = 29;
         Tensor w = randomTensor(GgmlType.Q6_K, width, rows, rnd);
         RepackedMatrices repacked = RepackedMatrices.of(java.util.List.of(w), POOL);
         assertEquals(1, repacked.count());
-        assertEquals(rows * 9 * 276L, repacked.bytes());
+        assertEquals(rows * (width / 256) * 276L, repacked.bytes());
         assertEquals(w.data().byteSize(), repacked.sourceBytes());
-        ActivationRows x = randomRows(tokens, width, rnd);
-        float[] inPlace = new float[tokens * 141];
-        float[] fromCopy = new float[tokens * 141];
-        new MatMul(POOL, false).apply(w, x, inPlace, 7, 141, 141, 0);
         MatMul mm = new MatMul(POOL, false, repacked);
-        mm.apply(w, x, fromCopy, 7, 141, 141, 0);
-        assertEquals(rows * 9 * 276L, mm.weightBytes(w));
-        for (int i = 0; i < inPlace.length; i++) {
-            assertEquals(Float.floatToIntBits(inPlace[i]), Float.floatToIntBits(fromCopy[i]),
-                    "row " + (7 + i % 141) + " token " + i / 141);
-        }
+        assertEquals(rows * (width / 256) * 276L, mm.weightBytes(w));
+        assertMatchesReference(mm, w, GgmlType.Q8_0, tokens, rnd);
     }
 
     @Test
