@@ -17,6 +17,7 @@ final class FileType {
             case Q4_0 -> 2;
             case Q8_0 -> 7;
             case Q4_K -> 14; // LLAMA_FTYPE_MOSTLY_Q4_K_S
+            case Q5_K -> 16; // LLAMA_FTYPE_MOSTLY_Q5_K_S
             case Q6_K -> 18;
             case BF16 -> 32;
             default -> throw new IllegalArgumentException("no file type for " + type);

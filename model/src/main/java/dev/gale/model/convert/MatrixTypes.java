@@ -8,16 +8,18 @@ import java.util.stream.Collectors;
 
 /**
  * The type each matrix of a written model takes: one type for all ({@link #uniform}), or a mix named after
- * llama-quantize's, such as {@code Q4_K_M}.
+ * llama-quantize's: {@code Q4_K_M} or {@code Q5_K_M}.
  *
- * <p>{@code Q4_K_M} follows llama.cpp's choice for that file type (its general rules; not its special cases for
- * mixture-of-experts, Falcon or models with very many key/value groups): Q4_K everywhere except Q6_K for the output
- * projection (the token embedding where the two are tied), and for {@code attn_v} and {@code ffn_down} in the layers
- * that get more bits: the first and the last eighth of the layers and every third layer between them.
+ * <p>The mixes follow llama.cpp's choice for those file types (its general rules; not its special cases for
+ * mixture-of-experts, Falcon or models with very many key/value groups): Q4_K (Q5_K) everywhere except Q6_K for the
+ * output projection (the token embedding where the two are tied), and for {@code attn_v} and {@code ffn_down} in the
+ * layers that get more bits: the first and the last eighth of the layers and every third layer between them.
  */
 public final class MatrixTypes {
     /** llama-quantize's Q4_K_M: Q4_K, with Q6_K where that mix puts it. */
     public static final MatrixTypes Q4_K_M = new MatrixTypes("Q4_K_M", GgmlType.Q4_K, true);
+    /** llama-quantize's Q5_K_M: Q5_K, with Q6_K where that mix puts it. */
+    public static final MatrixTypes Q5_K_M = new MatrixTypes("Q5_K_M", GgmlType.Q5_K, true);
 
     private final String name;
     private final GgmlType main;
@@ -35,7 +37,8 @@ public final class MatrixTypes {
     }
 
     /**
-     * A type the quantizer writes ({@link Quantizer#canQuantize}) or a mix ({@code Q4_K_M}), case-insensitively.
+     * A type the quantizer writes ({@link Quantizer#canQuantize}) or a mix ({@code Q4_K_M}, {@code Q5_K_M}),
+     * case-insensitively.
      *
      * @throws IllegalArgumentException naming the supported ones
      */
@@ -43,6 +46,9 @@ public final class MatrixTypes {
         String upper = name.trim().toUpperCase(Locale.ROOT);
         if (upper.equals(Q4_K_M.name)) {
             return Q4_K_M;
+        }
+        if (upper.equals(Q5_K_M.name)) {
+            return Q5_K_M;
         }
         try {
             GgmlType t = GgmlType.valueOf(upper);
@@ -54,10 +60,11 @@ public final class MatrixTypes {
         }
         String known = Arrays.stream(GgmlType.values()).filter(Quantizer::canQuantize).map(Enum::name)
                 .collect(Collectors.joining(", "));
-        throw new IllegalArgumentException("type " + name + " is not supported (supported: " + known + ", Q4_K_M)");
+        throw new IllegalArgumentException("type " + name + " is not supported (supported: " + known
+                + ", Q4_K_M, Q5_K_M)");
     }
 
-    /** "Q4_K_M", or the uniform type's name. */
+    /** "Q4_K_M", "Q5_K_M", or the uniform type's name. */
     public String name() {
         return name;
     }
@@ -69,7 +76,10 @@ public final class MatrixTypes {
 
     /** llama_ftype of the file. */
     int fileType() {
-        return moreBits ? 15 : FileType.of(main); // LLAMA_FTYPE_MOSTLY_Q4_K_M
+        if (moreBits) {
+            return main == GgmlType.Q4_K ? 15 : 17; // LLAMA_FTYPE_MOSTLY_Q4_K_M, _Q5_K_M
+        }
+        return FileType.of(main);
     }
 
     /**

@@ -16,9 +16,9 @@ import java.util.TreeMap;
 /**
  * Requantizes an F32 / F16 / BF16 model, as llama-quantize does without an importance matrix: every matrix
  * ({@code *.weight} of rank 2 or more) becomes the target type, 1-D tensors stay (or become) F32, and the metadata is
- * copied with {@code general.file_type} and {@code general.quantization_version} set. For Q4_0 and Q4_K the output
+ * copied with {@code general.file_type} and {@code general.quantization_version} set. For Q4_0, Q4_K and Q5_K the output
  * projection (output.weight, or token_embd.weight when the embeddings are tied) is Q6_K, as llama-quantize makes it
- * (Q8_0 where its rows are not whole super-blocks of 256). The mix Q4_K_M ({@link MatrixTypes#Q4_K_M}) puts Q6_K
+ * (Q8_0 where its rows are not whole super-blocks of 256). The mixes Q4_K_M and Q5_K_M ({@link MatrixTypes}) put Q6_K
  * where llama-quantize does. A matrix whose rows are not whole blocks of its type falls back to Q8_0 (or F16).
  */
 public final class ModelQuantizer {
@@ -31,7 +31,7 @@ public final class ModelQuantizer {
     public static Summary quantize(Path in, Path out, GgmlType type) throws IOException {
         if (!Quantizer.canQuantize(type)) {
             throw new IllegalArgumentException("cannot quantize to " + type
-                    + " (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K)");
+                    + " (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K)");
         }
         return quantize(in, out, MatrixTypes.uniform(type));
     }
@@ -65,7 +65,8 @@ public final class ModelQuantizer {
                 boolean matrix = t.rank() >= 2 && t.name().endsWith(".weight");
                 GgmlType target = GgmlType.F32;
                 if (matrix) {
-                    boolean output = t.name().equals(outputName) && (type == GgmlType.Q4_0 || type == GgmlType.Q4_K);
+                    boolean output = t.name().equals(outputName) && (type == GgmlType.Q4_0
+                            || type == GgmlType.Q4_K || type == GgmlType.Q5_K);
                     target = FileType.storable(output ? GgmlType.Q6_K : types.of(t.name(), layers, tied),
                             t.dimension(0));
                 }

@@ -46,7 +46,7 @@ public final class ModelSynthesizer {
     public static Summary write(ModelShape shape, GgmlType type, Path vocabFile, Path out, long seed) throws IOException {
         if (!Quantizer.canQuantize(type)) {
             throw new IllegalArgumentException("cannot write " + type
-                    + " weights (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K)");
+                    + " weights (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K)");
         }
         return write(shape, MatrixTypes.uniform(type), vocabFile, out, seed);
     }

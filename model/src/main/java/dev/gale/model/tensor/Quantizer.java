@@ -8,7 +8,7 @@ import java.util.stream.IntStream;
 /**
  * Quantization of float rows into ggml block formats, following ggml's reference quantizers (the ones
  * llama-quantize uses without an importance matrix): quantize_row_q8_0_ref, quantize_row_q4_0_ref,
- * quantize_row_q4_K_ref and quantize_row_q6_K_ref, plus the F16 and BF16 conversions (round to nearest even).
+ * quantize_row_q4_K_ref, quantize_row_q5_K_ref and quantize_row_q6_K_ref, plus the F16 and BF16 conversions (round to nearest even).
  */
 public final class Quantizer {
     private Quantizer() {}
@@ -16,7 +16,7 @@ public final class Quantizer {
     /** True if {@link #quantize} can produce {@code type}. */
     public static boolean canQuantize(GgmlType type) {
         return switch (type) {
-            case F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K -> true;
+            case F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K -> true;
             default -> false;
         };
     }
@@ -51,10 +51,10 @@ public final class Quantizer {
                     q4_0(src, srcOffset + 32 * b, dst, dstOffset + 18L * b);
                 }
             }
-            case Q4_K -> {
-                Q4KQuantizer q = new Q4KQuantizer();
+            case Q4_K, Q5_K -> {
+                ScaleMinQuantizer q = type == GgmlType.Q4_K ? ScaleMinQuantizer.q4_K() : ScaleMinQuantizer.q5_K();
                 for (int b = 0; b < n / KQuants.QK_K; b++) {
-                    q.quantizeBlock(src, srcOffset + KQuants.QK_K * b, dst, dstOffset + 144L * b);
+                    q.quantizeBlock(src, srcOffset + KQuants.QK_K * b, dst, dstOffset + (long) q.blockBytes() * b);
                 }
             }
             case Q6_K -> {
@@ -64,7 +64,7 @@ public final class Quantizer {
                 }
             }
             default -> throw new IllegalArgumentException("cannot quantize to " + type
-                    + " (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K)");
+                    + " (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K)");
         }
     }
 

@@ -125,8 +125,12 @@ class ModelSynthesizerTest {
         assertEquals(GgmlType.Q8_0, MatrixTypes.uniform(GgmlType.Q8_0).of("output.weight", 28, false));
         assertEquals(MatrixTypes.Q4_K_M, MatrixTypes.parse("q4_k_m"));
         assertEquals(GgmlType.Q6_K, MatrixTypes.parse("Q6_K").main());
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> MatrixTypes.parse("Q5_K_M"));
-        assertTrue(e.getMessage().contains("Q5_K_M") && e.getMessage().contains("Q4_K_M"), e.getMessage());
+        assertEquals(MatrixTypes.Q5_K_M, MatrixTypes.parse("Q5_K_M"));
+        assertEquals(GgmlType.Q6_K, MatrixTypes.Q5_K_M.of("blk.0.ffn_down.weight", 16, false));
+        assertEquals(GgmlType.Q5_K, MatrixTypes.Q5_K_M.of("blk.2.ffn_down.weight", 16, false));
+        assertEquals(GgmlType.Q5_K, MatrixTypes.Q5_K_M.of("blk.0.ffn_up.weight", 16, false));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> MatrixTypes.parse("Q3_K_M"));
+        assertTrue(e.getMessage().contains("Q3_K_M") && e.getMessage().contains("Q5_K_M"), e.getMessage());
     }
 
     @Test
@@ -203,8 +207,8 @@ class ModelSynthesizerTest {
                 () -> ModelSynthesizer.write(ModelShape.TINY, GgmlType.Q8_0, noVocab, out, 1));
         assertTrue(e.getMessage().contains("not a vocabulary file"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class,
-                () -> ModelSynthesizer.write(ModelShape.TINY, GgmlType.Q5_K, spm(), out, 1));
-        assertTrue(e.getMessage().contains("cannot write Q5_K"), e.getMessage());
+                () -> ModelSynthesizer.write(ModelShape.TINY, GgmlType.Q3_K, spm(), out, 1));
+        assertTrue(e.getMessage().contains("cannot write Q3_K"), e.getMessage());
         assertFalse(Files.exists(out));
     }
 }

@@ -89,6 +89,35 @@ class QuantizerTest {
     }
 
     /**
+     * Q5_K: as Q4_K on a grid twice as fine (0 to 31, a scale and a minimum per 32 elements): each element within a
+     * sixteenth of its sub-block's range, and about half Q4_K's error.
+     */
+    @Test
+    void q5_KIsCloseToItsInput() {
+        float[] x = gaussian(8 * 256, 4);
+        byte[] q = quantize(GgmlType.Q5_K, x);
+        assertEquals(8 * 176, q.length);
+        float[] back = new float[x.length];
+        Dequantizer.dequantize(GgmlType.Q5_K, MemorySegment.ofArray(q), 0, back, 0, back.length);
+        double err = 0;
+        double energy = 0;
+        for (int i = 0; i < x.length; i++) {
+            err += (back[i] - x[i]) * (back[i] - x[i]);
+            energy += x[i] * x[i];
+            float lo = 0;
+            float hi = 0;
+            for (int k = 32 * (i / 32); k < 32 * (i / 32) + 32; k++) {
+                lo = Math.min(lo, x[k]);
+                hi = Math.max(hi, x[k]);
+            }
+            assertTrue(Math.abs(back[i] - x[i]) <= (hi - lo) / 16, "element " + i + ": " + back[i] + " vs " + x[i]);
+        }
+        double rel = Math.sqrt(err / energy);
+        assertTrue(rel < 0.06, "relative RMS error " + rel);
+        assertTrue(rel > 0.005, "suspiciously exact: " + rel);
+    }
+
+    /**
      * Q6_K: each element within a tenth of its sub-block's largest magnitude (a grid step is about a 32nd; a sub-block
      * whose 8-bit scale rounds down may clip its largest values by a few steps), and a relative RMS error near 6.5-bit
      * quantization's on Gaussian data.
@@ -119,7 +148,7 @@ class QuantizerTest {
 
     @Test
     void allZeroBlocksStayZero() {
-        for (GgmlType type : new GgmlType[] {GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q6_K}) {
+        for (GgmlType type : new GgmlType[] {GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K}) {
             float[] back = new float[256];
             Dequantizer.dequantize(type, MemorySegment.ofArray(quantize(type, new float[256])), 0, back, 0, 256);
             for (float v : back) {
@@ -144,8 +173,8 @@ class QuantizerTest {
     void rejectsPartialBlocksAndUnsupportedTypes() {
         assertThrows(IllegalArgumentException.class, () -> quantize(GgmlType.Q8_0, new float[33]));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> Quantizer.quantize(GgmlType.Q5_K, new float[256], 0, 256, Arena.ofAuto().allocate(176), 0));
-        assertTrue(e.getMessage().contains("Q5_K"), e.getMessage());
+                () -> Quantizer.quantize(GgmlType.Q3_K, new float[256], 0, 256, Arena.ofAuto().allocate(110), 0));
+        assertTrue(e.getMessage().contains("Q3_K"), e.getMessage());
     }
 
     private static float[] gaussian(int n, long seed) {

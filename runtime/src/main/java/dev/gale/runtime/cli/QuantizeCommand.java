@@ -29,7 +29,7 @@ final class QuantizeCommand implements Callable<Integer>, CommonOptions.Holder {
     @Parameters(index = "1", description = "Output GGUF file.")
     Path out;
 
-    @Option(names = "--type", required = true, description = "Q8_0, Q4_0, Q4_K, Q6_K, F16 or BF16, or the mix Q4_K_M.")
+    @Option(names = "--type", required = true, description = "Q8_0, Q4_0, Q4_K, Q5_K, Q6_K, F16 or BF16, or the mix Q4_K_M or Q5_K_M.")
     String type;
 
     @Override
@@ -60,12 +60,12 @@ final class QuantizeCommand implements Callable<Integer>, CommonOptions.Holder {
         throw unsupported(name, "");
     }
 
-    /** A type name for {@code gale synth} and {@code gale bench}: a type, or a mix such as Q4_K_M. */
+    /** A type name for {@code gale synth}, {@code gale bench} and {@code gale quantize}: a type, or a mix (Q4_K_M). */
     static MatrixTypes parseMatrixTypes(String name) {
         try {
             return MatrixTypes.parse(name);
         } catch (IllegalArgumentException e) {
-            throw unsupported(name, ", " + MatrixTypes.Q4_K_M.name());
+            throw unsupported(name, ", " + MatrixTypes.Q4_K_M.name() + ", " + MatrixTypes.Q5_K_M.name());
         }
     }
 

@@ -22,8 +22,8 @@ final class SynthCommand implements Callable<Integer>, CommonOptions.Holder {
     String shape;
 
     @Option(names = "--type", defaultValue = "Q8_0",
-            description = "Matrix type: Q8_0, Q4_0, Q4_K, Q6_K, F16, BF16 or F32, or the mix Q4_K_M (Q4_K with Q6_K"
-                    + " where llama-quantize's Q4_K_M puts it) (default: ${DEFAULT-VALUE}).")
+            description = "Matrix type: Q8_0, Q4_0, Q4_K, Q5_K, Q6_K, F16, BF16 or F32, or the mix Q4_K_M or Q5_K_M"
+                    + " (Q4_K or Q5_K with Q6_K where llama-quantize puts it) (default: ${DEFAULT-VALUE}).")
     String type;
 
     @Option(names = "--vocab", required = true, description = "GGUF file whose tokenizer.* keys the model takes"

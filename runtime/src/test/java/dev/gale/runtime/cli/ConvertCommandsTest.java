@@ -172,6 +172,6 @@ class ConvertCommandsTest {
         }
         assertEquals(1, code);
         String msg = err.toString(StandardCharsets.UTF_8);
-        assertTrue(msg.contains("--type Q5_1 is not supported (supported: F32, F16, Q4_0, Q8_0, Q4_K, Q6_K, BF16, Q4_K_M)"), msg);
+        assertTrue(msg.contains("--type Q5_1 is not supported (supported: F32, F16, Q4_0, Q8_0, Q4_K, Q5_K, Q6_K, BF16, Q4_K_M, Q5_K_M)"), msg);
     }
 }

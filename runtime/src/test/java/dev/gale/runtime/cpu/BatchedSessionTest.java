@@ -69,7 +69,7 @@ class BatchedSessionTest {
     @ParameterizedTest
     @ValueSource(strings = {"stories260K.gguf", "tiny/tiny-llama-q8_0.gguf", "tiny/tiny-gemma2-q8_0.gguf",
             "tiny/tiny-phi3-q4_0.gguf", "tiny/tiny-qwen2-f32.gguf", "synth-wide-q8_0", "synth-wide-q4_k",
-            "synth-wide-q4_k_m"})
+            "synth-wide-q4_k_m", "synth-wide-q5_k_m"})
     void batchedRowsMatchSingleSequences(String file) throws Exception {
         int[][] prompts = {
                 {1, 403, 407, 261, 378, 10, 11, 12, 13, 14, 15},
@@ -128,7 +128,8 @@ class BatchedSessionTest {
                     }
                     step++;
                 }
-                boolean quantized = file.contains("q8_0") || file.contains("q4_0") || file.contains("q4_k");
+                boolean quantized = file.contains("q8_0") || file.contains("q4_0") || file.contains("q4_k")
+                        || file.contains("q5_k");
                 for (int i = 0; i < prompts.length; i++) {
                     for (int k = 0; k < STEPS; k++) {
                         if (quantized) {
@@ -148,7 +149,7 @@ class BatchedSessionTest {
 
     /**
      * A shared model, or for {@code synth-wide-TYPE} a 2-layer llama of width 1024 with TYPE weights (Q4_K_M: Q6_K
-     * for the output projection and the second layer's attn_v and ffn_down, Q4_K elsewhere).
+     * for the output projection and the second layer's attn_v and ffn_down, Q4_K elsewhere; Q5_K_M likewise).
      */
     private static Path modelFile(String name) throws java.io.IOException {
         if (!name.startsWith("synth-wide-")) {

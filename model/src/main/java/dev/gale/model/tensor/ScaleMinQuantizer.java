@@ -5,11 +5,17 @@ import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 
 /**
- * ggml's quantize_row_q4_K_ref for one super-block of 256: for each sub-block of 32 a scale and a min are fitted to
- * the 4-bit grid by a weighted least-squares search (make_qkx2_quants), both are quantized to 6 bits against the
- * super-block's d and dmin, and the elements are quantized again with the final scales.
+ * ggml's quantize_row_q4_K_ref and quantize_row_q5_K_ref for one super-block of 256: for each sub-block of 32 a
+ * scale and a min are fitted to the 4-bit (5-bit) grid by a weighted least-squares search (make_qkx2_quants), both
+ * are quantized to 6 bits against the super-block's d and dmin, and the elements are quantized again with the final
+ * scales. Q5_K keeps each quant's fifth bit in 32 bytes of its own ({@link KQuants}).
  */
-final class Q4KQuantizer {
+final class ScaleMinQuantizer {
+    /** The largest quant: 15 (Q4_K) or 31 (Q5_K). */
+    private final int nmax;
+    /** make_qkx2_quants's search: from nmax + rmin in nstep steps of 0.1 (Q4_K: -1 and 20, Q5_K: -0.5 and 15). */
+    private final float rmin;
+    private final int nstep;
     // scratch, so that a row of blocks allocates once
     private final int[] levels = new int[KQuants.QK_K];
     private final int[] aux = new int[32];
@@ -18,6 +24,25 @@ final class Q4KQuantizer {
     private final float[] scales = new float[8];
     private final byte[] packed = new byte[12];
     private float fittedMin;
+
+    private ScaleMinQuantizer(int nmax, float rmin, int nstep) {
+        this.nmax = nmax;
+        this.rmin = rmin;
+        this.nstep = nstep;
+    }
+
+    static ScaleMinQuantizer q4_K() {
+        return new ScaleMinQuantizer(15, -1f, 20);
+    }
+
+    static ScaleMinQuantizer q5_K() {
+        return new ScaleMinQuantizer(31, -0.5f, 15);
+    }
+
+    /** Bytes of a super-block: 144 (Q4_K) or 176 (Q5_K). */
+    int blockBytes() {
+        return nmax == 15 ? 144 : 176;
+    }
 
     void quantizeBlock(float[] x, int o, MemorySegment dst, long p) {
         float maxScale = 0;
@@ -66,27 +91,42 @@ final class Q4KQuantizer {
             float dm = Float.float16ToFloat(dminh) * (sm >> 8);
             for (int ii = 0; ii < 32; ii++) {
                 int l = Quantizer.nearestInt((x[o + 32 * j + ii] + dm) / d);
-                levels[32 * j + ii] = Math.max(0, Math.min(15, l));
+                levels[32 * j + ii] = Math.max(0, Math.min(nmax, l));
             }
         }
-        for (int g = 0; g < 4; g++) {
-            for (int l = 0; l < 32; l++) {
-                dst.set(ValueLayout.JAVA_BYTE, p + 16 + 32 * g + l,
-                        (byte) (levels[64 * g + l] | levels[64 * g + 32 + l] << 4));
+        if (nmax == 15) {
+            for (int g = 0; g < 4; g++) {
+                for (int l = 0; l < 32; l++) {
+                    dst.set(ValueLayout.JAVA_BYTE, p + 16 + 32 * g + l,
+                            (byte) (levels[64 * g + l] | levels[64 * g + 32 + l] << 4));
+                }
             }
+            return;
+        }
+        // Q5_K: the low nibbles as Q4_K's (after 32 bytes of fifth bits); element 64 g + l's fifth bit is bit 2 g of
+        // byte l, element 64 g + 32 + l's bit 2 g + 1
+        for (int l = 0; l < 32; l++) {
+            int high = 0;
+            for (int g = 0; g < 4; g++) {
+                int a = levels[64 * g + l];
+                int b = levels[64 * g + 32 + l];
+                dst.set(ValueLayout.JAVA_BYTE, p + 48 + 32 * g + l, (byte) ((a & 15) | (b & 15) << 4));
+                high |= (a >> 4) << 2 * g | (b >> 4) << 2 * g + 1;
+            }
+            dst.set(ValueLayout.JAVA_BYTE, p + 16 + l, (byte) high);
         }
     }
 
     /**
-     * make_qkx2_quants(32, 15, x, weights, L, &min, Laux, -1, 0.1, 20, false): returns the scale, stores the
+     * make_qkx2_quants(32, nmax, x, weights, L, &min, Laux, rmin, 0.1, nstep, false): returns the scale, stores the
      * (negated) min in {@link #fittedMin} and the levels in {@code levels[lo ..]}.
      */
     private float fitScaleAndMin(float[] x, int o, int lo) {
         int n = 32;
-        int nmax = 15;
-        float rmin = -1f;
+        int nmax = this.nmax;
+        float rmin = this.rmin;
         float rdelta = 0.1f;
-        int nstep = 20;
+        int nstep = this.nstep;
         float min = x[o];
         float max = x[o];
         float sumW = weights[0];
