@@ -35,7 +35,7 @@ public interface InferenceEngine extends AutoCloseable {
 
     /**
      * Bytes of weights one decode step reads as this backend holds them, where they differ from the file's
-     * ({@code ModelWeights.bytesPerToken}): the CPU backend's repacked Q4_0, Q4_K and Q6_K matrices are larger than the
+     * ({@code ModelWeights.bytesPerToken}): the CPU backend's repacked Q4_0, Q4_K, Q5_K and Q6_K matrices are larger than the
      * file's blocks.
      * Empty if the backend reads the file's bytes as they are.
      */

@@ -16,7 +16,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A model on the pure-Java CPU backend. Large weights stay in the memory-mapped file and are read in their packed
- * form, except the Q4_0, Q4_K and Q6_K matrices, copied once into the layout of their faster kernel, and the block
+ * form, except the Q4_0, Q4_K, Q5_K and Q6_K matrices, copied once into the layout of their faster kernel, and the block
  * scales of the Q8_0 matrices, copied as floats ({@link RepackedMatrices});
  * only the small vectors (norm weights, biases, RoPE factors) are copied to float arrays.
  */
@@ -31,7 +31,7 @@ public final class CpuInferenceEngine implements InferenceEngine {
     final ModelConfig config;
     final ModelWeights weights;
     final WorkerPool pool;
-    /** Copies of the Q4_0, Q4_K and Q6_K matrices, and Q8_0's scales ({@link RepackedMatrices#NONE} if off). */
+    /** Copies of the Q4_0, Q4_K, Q5_K and Q6_K matrices, and Q8_0's scales ({@link RepackedMatrices#NONE} if off). */
     final RepackedMatrices repacked;
     final int defaultContext;
     final float[] outputNorm;
@@ -68,7 +68,7 @@ public final class CpuInferenceEngine implements InferenceEngine {
     }
 
     /**
-     * The repacked copies of the model's Q4_0, Q4_K and Q6_K matrices ({@link RepackedMatrices}), unless turned off or
+     * The repacked copies of the model's Q4_0, Q4_K, Q5_K and Q6_K matrices ({@link RepackedMatrices}), unless turned off or
      * unless they would take more than 80 % ({@link #REPACK_MEMORY_SHARE}) of the memory the system has available:
      * the copies cannot be paged out, where the mapped file's pages can, so on a machine that barely holds the model
      * the matrices are read in place instead (and a warning says so).
@@ -90,7 +90,7 @@ public final class CpuInferenceEngine implements InferenceEngine {
         }
         long start = System.nanoTime();
         RepackedMatrices repacked = RepackedMatrices.of(matrices, pool);
-        LOG.info("prepared {} matrices for the CPU kernels (Q4_0, Q4_K and Q6_K repacked, Q8_0 scales as floats;"
+        LOG.info("prepared {} matrices for the CPU kernels (Q4_0, Q4_K, Q5_K and Q6_K repacked, Q8_0 scales as floats;"
                 + " {} MiB) in {} ms", repacked.count(), repacked.bytes() >> 20, (System.nanoTime() - start) / 1_000_000);
         return repacked;
     }

@@ -100,7 +100,7 @@ public final class MatMul {
 
     /**
      * A product for {@code matrices} as the CPU backend multiplies them: those it repacks ({@link RepackedMatrices};
-     * Q4_0, Q4_K and Q6_K, and Q8_0's block scales, on hardware with 512-bit vectors, unless {@code -Dgale.cpu.repack=false})
+     * Q4_0, Q4_K, Q5_K and Q6_K, and Q8_0's block scales, on hardware with 512-bit vectors, unless {@code -Dgale.cpu.repack=false})
      * are copied once here and read from the copies. For benchmarks of the engine's kernels.
      */
     public static MatMul repacking(WorkerPool pool, List<Tensor> matrices) {

@@ -26,7 +26,7 @@ import java.lang.foreign.MemorySegment;
  */
 sealed interface WeightKernel
         permits F32Kernel, F16Kernel, Bf16Kernel, Q8_0Kernel, Q4_0Kernel, RepackedNibbleKernel, RepackedQ6_KKernel,
-        SuperBlockKernel, PortableKernel {
+        RepackedQ5_KKernel, SuperBlockKernel, PortableKernel {
 
     /** Floats of scratch a kernel may use: one 16-lane accumulator per output of a 4 × 4 tile. */
     int SCRATCH = 256;

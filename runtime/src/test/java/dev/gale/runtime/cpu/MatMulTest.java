@@ -377,18 +377,19 @@ class MatMulTest {
         Tensor q8 = randomTensor(GgmlType.Q8_0, 2048, 3, rnd);
         Tensor q4k = randomTensor(GgmlType.Q4_K, 2048, 2, rnd);
         Tensor q6k = randomTensor(GgmlType.Q6_K, 2048, 5, rnd);
+        Tensor q5k = randomTensor(GgmlType.Q5_K, 512, 7, rnd);
         // Q4_0: 20 bytes a block; Q8_0 rows of 2048: a float scale a block; Q4_K: 24 bytes a block; Q6_K: 276 bytes
-        // a super-block
-        assertEquals(3 * 64 * 20L + 3 * 64 * 4L + 2 * 64 * 24L + 5 * 8 * 276L,
-                RepackedMatrices.bytesNeeded(java.util.List.of(q4, q8, q4k, q4, q6k)));
+        // a super-block; Q5_K: 280
+        assertEquals(3 * 64 * 20L + 3 * 64 * 4L + 2 * 64 * 24L + 5 * 8 * 276L + 7 * 2 * 280L,
+                RepackedMatrices.bytesNeeded(java.util.List.of(q4, q8, q4k, q4, q6k, q5k)));
         if (java.nio.file.Files.isReadable(java.nio.file.Path.of("/proc/meminfo"))) {
             assertTrue(RepackedMatrices.availableMemory() > 0);
         }
     }
 
-    /** Only Q4_0, Q4_K and Q6_K matrices are repacked, each once however often it is listed. */
+    /** Only Q4_0 and the k-quant matrices are repacked, each once however often it is listed. */
     @Test
-    void repacksOnlyQ4_0Q4_KAndQ6_KMatricesOnce() {
+    void repacksOnlyQ4_0AndKQuantMatricesOnce() {
         Random rnd = new Random(9);
         Tensor q4 = randomTensor(GgmlType.Q4_0, 64, 3, rnd);
         Tensor q8 = randomTensor(GgmlType.Q8_0, 64, 3, rnd);
@@ -396,9 +397,40 @@ class MatMulTest {
         Tensor q5k = randomTensor(GgmlType.Q5_K, 256, 3, rnd);
         Tensor q6k = randomTensor(GgmlType.Q6_K, 256, 3, rnd);
         RepackedMatrices repacked = RepackedMatrices.of(java.util.List.of(q4, q8, q4k, q5k, q6k, q4, q4k, q6k), POOL);
-        assertEquals(3, repacked.count());
-        assertTrue(repacked.find(q8) == null && repacked.find(q5k) == null);
-        assertTrue(repacked.find(q4) != null && repacked.find(q4k) != null && repacked.find(q6k) != null);
+        assertEquals(4, repacked.count());
+        assertTrue(repacked.find(q8) == null);
+        assertTrue(repacked.find(q4) != null && repacked.find(q4k) != null && repacked.find(q5k) != null
+                && repacked.find(q6k) != null);
+    }
+
+    /**
+     * Q5_K repacked ({@link RepackedQ5_KKernel}: a byte a quant) gives bit for bit the in-place kernel's results: in
+     * decode (one token: four rows at a time and the rest one by one) and in batches through the float panel (3 and
+     * 37 tokens), on a range of rows that starts inside the matrix. This also checks the repack itself: a quant, a
+     * scale or a minimum taken from the wrong bits would change the sums.
+     */
+    @ParameterizedTest(name = "tokens {0}")
+    @org.junit.jupiter.params.provider.ValueSource(ints = {1, 3, 37})
+    void repackedQ5_KIsBitForBitTheInPlaceKernel(int tokens) {
+        Random rnd = new Random(41 + tokens);
+        int width = 2304;
+        int rows = 150;
+        Tensor w = randomTensor(GgmlType.Q5_K, width, rows, rnd);
+        RepackedMatrices repacked = RepackedMatrices.of(java.util.List.of(w), POOL);
+        assertEquals(1, repacked.count());
+        assertEquals(rows * 9 * 280L, repacked.bytes());
+        assertEquals(w.data().byteSize(), repacked.sourceBytes());
+        ActivationRows x = randomRows(tokens, width, rnd);
+        float[] inPlace = new float[tokens * 141];
+        float[] fromCopy = new float[tokens * 141];
+        new MatMul(POOL, false).apply(w, x, inPlace, 7, 141, 141, 0);
+        MatMul mm = new MatMul(POOL, false, repacked);
+        mm.apply(w, x, fromCopy, 7, 141, 141, 0);
+        assertEquals(rows * 9 * 280L, mm.weightBytes(w));
+        for (int i = 0; i < inPlace.length; i++) {
+            assertEquals(Float.floatToIntBits(inPlace[i]), Float.floatToIntBits(fromCopy[i]),
+                    "row " + (7 + i % 141) + " token " + i / 141);
+        }
     }
 
     /**
