@@ -30,8 +30,8 @@ import java.util.stream.Stream;
  * into {@link RepackedQ6_KKernel}'s layout: a byte a quant instead of a nibble and two bits in other bytes, 31 %
  * larger than the file's blocks; decode takes {@link Q6_KKernel}'s steps without taking the quants apart, with Q8_0
  * activations as the repacked Q4_K, and batches go through {@link BlockGemm}. Q5_K matrices likewise become a byte
- * a quant ({@link RepackedQ5_KKernel}, 59 % larger), bit for bit {@link Q5_KKernel}'s results: the 1B shape as
- * Q5_K_M decoded at 7.0–8.3 tok/s against 4.9–6.3 in place.
+ * a quant ({@link RepackedQ5_KKernel}, 59 % larger; also with Q8_0 activations and {@link BlockGemm}): the 1B
+ * shape as Q5_K_M decoded at 7.0–8.3 tok/s against 4.9–6.3 in place.
  *
  * <p>Q8_0 matrices of rows of {@value Q8_0Kernel#WIDE} elements or more stay in the file, with a float copy of their
  * block scales (+12 %) that their decode reads instead of converting each block's fp16 scale ({@link

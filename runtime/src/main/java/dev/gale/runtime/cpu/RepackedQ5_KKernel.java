@@ -20,10 +20,11 @@ import jdk.incubator.vector.VectorOperators;
  * of other bytes; here a run of 16 values is one 16-byte load widened to floats, and a super-block's 8 scales d·sc and
  * 8 minimums dmin·m are formed in one vector.
  *
- * <p>The arithmetic is {@link Q5_KKernel}'s, value for value and in the same order: each run's quants as floats times
- * d·sc minus dmin·m (one fused multiply-add), then a fused multiply-add with the activation's Q8_K values, one 16-lane
- * chain per row; a row's result is bit for bit the in-place kernel's, alone, four rows at once or in a batch (whose
- * float panel holds {@link Q5_KKernel#expand}'s values).
+ * <p>Decode takes {@link Q5_KKernel}'s steps: each run's quants as floats times d·sc minus dmin·m (one fused
+ * multiply-add), then a fused multiply-add with the activation, one 16-lane chain per row. As for the repacked Q4_K
+ * and Q6_K, the activation is quantized to Q8_0 (a scale per 32 elements) rather than ggml's Q8_K, so that batches of
+ * 16 tokens or more can go through {@link BlockGemm} with Q8_0 tiles, on panels of {@link Q5_KKernel#expand}'s
+ * values, and agree with decode to rounding; smaller batches take the float panel.
  */
 final class RepackedQ5_KKernel implements WeightKernel {
     static final RepackedQ5_KKernel INSTANCE = new RepackedQ5_KKernel();
@@ -88,15 +89,63 @@ final class RepackedQ5_KKernel implements WeightKernel {
         MemorySegment.copy(out, 0, dst, ValueLayout.JAVA_BYTE, dstOffset, BLOCK_BYTES * blocks);
     }
 
+    /**
+     * Q8_0 activations throughout: tiles for {@link BlockGemm}'s batches, their exact values ({@link
+     * ActivationRows#q8Values}) for decode and the smaller batches' float panel.
+     */
     @Override
     public void prepare(ActivationRows x, boolean batched) {
-        x.prepareQ8_K();
+        if (batched && x.rows() >= blockMinTokens()) {
+            x.prepareTiles(GgmlType.Q8_0);
+        } else {
+            x.prepareQ8_0Values();
+        }
+    }
+
+    @Override
+    public boolean blockProduct() {
+        return true;
+    }
+
+    @Override
+    public boolean panelProduct() {
+        return true;
+    }
+
+    /** Batches of 16 tokens or more, as {@link RepackedQ6_KKernel#blockMinTokens}. */
+    @Override
+    public int blockMinTokens() {
+        return 16;
+    }
+
+    /**
+     * Row {@code r} of a {@link BlockGemm} panel: each block of 32 (a sub-block) as its values d·sc·q − dmin·m (those
+     * of {@link Q5_KKernel#expand}), with a scale of 1, multiplied with the activation's Q8_0 tiles.
+     */
+    @Override
+    public void toBlockPanel(MemorySegment w, long offset, int n, float[] panel, float[] scales, int r) {
+        for (int k0 = 0; k0 < n; k0 += QK) {
+            long p = offset + (long) BLOCK_BYTES * (k0 / QK);
+            float d = w.get(F32, p + QK + 16);
+            float dmin = w.get(F32, p + QK + 20);
+            for (int s = 0; s < 8; s++) {
+                float d1 = d * w.get(ValueLayout.JAVA_BYTE, p + QK + s);
+                float m1 = dmin * w.get(ValueLayout.JAVA_BYTE, p + QK + 8 + s);
+                int b = k0 / BlockGemm.BLOCK + s;
+                int at = (b * BlockGemm.ROWS + r) * BlockGemm.BLOCK;
+                ((FloatVector) ByteVector.fromMemorySegment(Simd.B_QUARTER, w, p + 32L * s, LE)
+                        .convertShape(VectorOperators.B2F, F, 0)).fma(d1, -m1).intoArray(panel, at);
+                ((FloatVector) ByteVector.fromMemorySegment(Simd.B_QUARTER, w, p + 32L * s + 16, LE)
+                        .convertShape(VectorOperators.B2F, F, 0)).fma(d1, -m1).intoArray(panel, at + 16);
+                scales[b * BlockGemm.ROWS + r] = 1f;
+            }
+        }
     }
 
     @Override
     public float dot(MemorySegment w, long offset, ActivationRows x, int row, float[] lanes) {
         int n = x.width();
-        float[] a = x.qkValues;
+        float[] a = x.q8Values;
         int xo = row * n;
         FloatVector acc = FloatVector.zero(F);
         for (int k0 = 0; k0 < n; k0 += QK) {
@@ -127,7 +176,7 @@ final class RepackedQ5_KKernel implements WeightKernel {
     public void dot4(MemorySegment w, long offset, long gap, ActivationRows x, int row, float[] lanes, float[] out,
             int o, int outGap) {
         int n = x.width();
-        float[] a = x.qkValues;
+        float[] a = x.q8Values;
         int xo = row * n;
         FloatVector acc0 = FloatVector.zero(F);
         FloatVector acc1 = acc0;
@@ -206,6 +255,6 @@ final class RepackedQ5_KKernel implements WeightKernel {
 
     @Override
     public void panelTile(float[] panel, int stride, ActivationRows x, int t0, float[] sums, float[] lanes) {
-        FloatGemm.tile(panel, stride, x.qkValues, t0 * x.width(), x.width(), x.width(), sums, lanes);
+        FloatGemm.tile(panel, stride, x.q8Values, t0 * x.width(), x.width(), x.width(), sums, lanes);
     }
 }

@@ -314,10 +314,10 @@ class MatMulTest {
     /**
      * Decode on the repacked kernels reads four rows at a time ({@link WeightKernel#dot4}): each row's result is bit
      * for bit its {@link WeightKernel#dot}, with two whole groups and blocks after them, for one token and three
-     * (Q6_K: one; its batches of two tokens or more take a panel).
+     * (Q6_K, Q5_K: one; their batches of two tokens or more take a panel).
      */
     @ParameterizedTest(name = "{0} tokens {1}")
-    @org.junit.jupiter.params.provider.CsvSource({"Q4_0, 1", "Q4_0, 3", "Q4_K, 1", "Q4_K, 3", "Q6_K, 1"})
+    @org.junit.jupiter.params.provider.CsvSource({"Q4_0, 1", "Q4_0, 3", "Q4_K, 1", "Q4_K, 3", "Q6_K, 1", "Q5_K, 1"})
     void repackedDecodeOfFourRowsAtOnceIsEachRowsDot(GgmlType type, int tokens) {
         org.junit.jupiter.api.Assumptions.assumeTrue(Simd.WIDE_VECTORS, "the repacked kernels need 512-bit vectors");
         Random rnd = new Random(11 + tokens);
@@ -404,33 +404,23 @@ class MatMulTest {
     }
 
     /**
-     * Q5_K repacked ({@link RepackedQ5_KKernel}: a byte a quant) gives bit for bit the in-place kernel's results: in
-     * decode (one token: four rows at a time and the rest one by one) and in batches through the float panel (3 and
-     * 37 tokens), on a range of rows that starts inside the matrix. This also checks the repack itself: a quant, a
-     * scale or a minimum taken from the wrong bits would change the sums.
+     * Q5_K repacked ({@link RepackedQ5_KKernel}: a byte a quant) against the reference with Q8_0 activations, at the
+     * usual tolerance: decode (1 token), the float panel (3 and 8 tokens) and {@link BlockGemm} (16 and 37). A quant,
+     * a scale or a minimum taken from the wrong bits by the repack would break it.
      */
-    @ParameterizedTest(name = "tokens {0}")
-    @org.junit.jupiter.params.provider.ValueSource(ints = {1, 3, 37})
-    void repackedQ5_KIsBitForBitTheInPlaceKernel(int tokens) {
-        Random rnd = new Random(41 + tokens);
-        int width = 2304;
-        int rows = 150;
+    @ParameterizedTest(name = "width {0} tokens {1}")
+    @org.junit.jupiter.params.provider.CsvSource({"2304, 1", "256, 1", "2304, 3", "1024, 8", "256, 16", "2304, 37"})
+    void repackedQ5_KMatchesTheReference(int width, int tokens) {
+        Random rnd = new Random(41 + width + tokens);
+        int rows = 29;
         Tensor w = randomTensor(GgmlType.Q5_K, width, rows, rnd);
         RepackedMatrices repacked = RepackedMatrices.of(java.util.List.of(w), POOL);
         assertEquals(1, repacked.count());
-        assertEquals(rows * 9 * 280L, repacked.bytes());
+        assertEquals(rows * (width / 256) * 280L, repacked.bytes());
         assertEquals(w.data().byteSize(), repacked.sourceBytes());
-        ActivationRows x = randomRows(tokens, width, rnd);
-        float[] inPlace = new float[tokens * 141];
-        float[] fromCopy = new float[tokens * 141];
-        new MatMul(POOL, false).apply(w, x, inPlace, 7, 141, 141, 0);
         MatMul mm = new MatMul(POOL, false, repacked);
-        mm.apply(w, x, fromCopy, 7, 141, 141, 0);
-        assertEquals(rows * 9 * 280L, mm.weightBytes(w));
-        for (int i = 0; i < inPlace.length; i++) {
-            assertEquals(Float.floatToIntBits(inPlace[i]), Float.floatToIntBits(fromCopy[i]),
-                    "row " + (7 + i % 141) + " token " + i / 141);
-        }
+        assertEquals(rows * (width / 256) * 280L, mm.weightBytes(w));
+        assertMatchesReference(mm, w, GgmlType.Q8_0, tokens, rnd);
     }
 
     /**
