@@ -15,9 +15,10 @@ import java.util.List;
  *       four streams of memory at once.</li>
  *   <li>Several rows (prefill): {@value FloatGemm#ROWS} weight rows at a time are expanded into a per-thread
  *       panel, and every {@value FloatGemm#TOKENS} tokens of the batch are multiplied with it in registers, so
- *       each weight block is read from memory once per batch. Q8_0, Q4_0, F16 and BF16 weights ({@link BlockGemm}) expand
- *       {@value BlockGemm#ROWS} rows at a time and multiply them with tiles of 16 or 32 tokens, from
- *       {@value BlockGemm#MIN_TOKENS} tokens on.</li>
+ *       each weight block is read from memory once per batch. Q8_0, Q4_0, F16 and BF16 weights and the repacked
+ *       k-quants ({@link BlockGemm}) expand {@value BlockGemm#ROWS} rows at a time and multiply them with tiles of 16
+ *       or 32 tokens, from a kernel's {@link WeightKernel#blockMinTokens} tokens on ({@value BlockGemm#MIN_TOKENS};
+ *       16 for the repacked Q5_K and Q6_K, whose smaller batches take the float panel).</li>
  *   <li>Small batches, from {@value #TOKEN_ROWS_MIN} tokens to a kernel's {@link WeightKernel#maxTokenRows}
  *       ({@value #TOKEN_ROWS_MAX} for repacked Q4_0 and Q4_K, {@value Q8_0Kernel#MAX_TOKEN_ROWS} for Q8_0), are
  *       multiplied row by row, four tokens at a time ({@link WeightKernel#dotTokens4}), each token bit for bit its

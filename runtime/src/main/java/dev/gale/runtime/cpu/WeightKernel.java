@@ -11,9 +11,9 @@ import java.lang.foreign.MemorySegment;
  *   <li>Decode: the dot product of a weight row with one activation row, in the activation form the type reads.</li>
  *   <li>Batches: {@value FloatGemm#ROWS} weight rows at a time are expanded into a small cache-resident panel
  *       ({@link #toPanel}), which is then multiplied with {@value FloatGemm#TOKENS} activation rows at a time
- *       ({@link #panelTile}); each weight byte is read from memory once per batch. Q8_0, Q4_0, F16 and BF16 instead
- *       expand {@value BlockGemm#ROWS} rows into {@link BlockGemm}'s panel ({@link #toBlockPanel}), multiplied with
- *       tiles of 16 tokens.</li>
+ *       ({@link #panelTile}); each weight byte is read from memory once per batch. Q8_0, Q4_0, F16, BF16 and the repacked
+ *       k-quants instead expand {@value BlockGemm#ROWS} rows into {@link BlockGemm}'s panel ({@link #toBlockPanel}),
+ *       multiplied with tiles of 16 tokens ({@link #blockMinTokens}).</li>
  * </ul>
  * A row's result never depends on the other rows of a batch. On the float panel path it is bit for bit the decode
  * kernel's; {@link BlockGemm} adds in another order, so there the two agree to float rounding. The decode kernels
