@@ -91,10 +91,8 @@ final class RepackedMatrices {
             }
             if (RepackedNibbleKernel.forType(t.type()) != null) {
                 bytes += RepackedNibbleKernel.forType(t.type()).rowBytes(t.rowLength()) * t.rows();
-            } else if (t.type() == GgmlType.Q6_K) {
-                bytes += RepackedQ6_KKernel.rowBytes(t.rowLength()) * t.rows();
-            } else if (t.type() == GgmlType.Q5_K) {
-                bytes += RepackedQ5_KKernel.rowBytes(t.rowLength()) * t.rows();
+            } else if (ByteQuantKernel.forType(t.type()) != null) {
+                bytes += ByteQuantKernel.forType(t.type()).rowBytes(t.rowLength()) * t.rows();
             } else if (hasSideScales(t)) {
                 bytes += scaleBytes(t);
             }
@@ -156,21 +154,13 @@ final class RepackedMatrices {
             long rowBytes;
             RowRepack repack;
             int n = t.rowLength();
-            if (t.type() == GgmlType.Q6_K) {
-                kernel = RepackedQ6_KKernel.INSTANCE;
-                rowBytes = RepackedQ6_KKernel.rowBytes(n);
+            if (ByteQuantKernel.forType(t.type()) != null) {
+                ByteQuantKernel bytes = ByteQuantKernel.forType(t.type());
+                kernel = bytes;
+                rowBytes = bytes.rowBytes(n);
                 repack = () -> {
-                    byte[][] scratch = RepackedQ6_KKernel.scratch(n);
-                    return (src, srcOffset, dst, dstOffset) -> RepackedQ6_KKernel.repack(src, srcOffset, dst, dstOffset,
-                            n, scratch);
-                };
-            } else if (t.type() == GgmlType.Q5_K) {
-                kernel = RepackedQ5_KKernel.INSTANCE;
-                rowBytes = RepackedQ5_KKernel.rowBytes(n);
-                repack = () -> {
-                    byte[][] scratch = RepackedQ5_KKernel.scratch(n);
-                    return (src, srcOffset, dst, dstOffset) -> RepackedQ5_KKernel.repack(src, srcOffset, dst, dstOffset,
-                            n, scratch);
+                    byte[][] scratch = bytes.scratch(n);
+                    return (src, srcOffset, dst, dstOffset) -> bytes.repack(src, srcOffset, dst, dstOffset, n, scratch);
                 };
             } else if (RepackedNibbleKernel.forType(t.type()) != null) {
                 RepackedNibbleKernel nibbles = RepackedNibbleKernel.forType(t.type());

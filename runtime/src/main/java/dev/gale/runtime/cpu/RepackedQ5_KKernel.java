@@ -26,12 +26,10 @@ import jdk.incubator.vector.VectorOperators;
  * 16 tokens or more can go through {@link BlockGemm} with Q8_0 tiles, on panels of {@link Q5_KKernel#expand}'s
  * values, and agree with decode to rounding; smaller batches take the float panel.
  */
-final class RepackedQ5_KKernel implements WeightKernel {
+final class RepackedQ5_KKernel extends ByteQuantKernel {
     static final RepackedQ5_KKernel INSTANCE = new RepackedQ5_KKernel();
-    private static final int QK = KQuants.QK_K;
     /** Bytes of a repacked super-block: 256 quants, 8 scales, 8 minimums, d, dmin. */
     static final int BLOCK_BYTES = QK + 16 + 2 * Float.BYTES;
-    private static final int FILE_BLOCK_BYTES = 176;
     /** Lanes 8 to 15: where the minimums' factor dmin goes in the vector that multiplies the 16 scale bytes. */
     private static final VectorMask<Float> MINIMUMS = VectorMask.fromLong(F, 0xFF00L);
 
@@ -42,80 +40,41 @@ final class RepackedQ5_KKernel implements WeightKernel {
         return GgmlType.Q5_K;
     }
 
-    /** Bytes of a repacked row of {@code n} elements (a multiple of 256). */
-    static long rowBytes(int n) {
-        return (long) n / QK * BLOCK_BYTES;
+    @Override
+    int fileBlockBytes() {
+        return 176;
     }
 
-    /** The two heap buffers {@link #repack} takes, for rows of {@code n} elements. */
-    static byte[][] scratch(int n) {
-        return new byte[][] {new byte[n / QK * FILE_BLOCK_BYTES], new byte[n / QK * BLOCK_BYTES]};
+    @Override
+    int blockBytes() {
+        return BLOCK_BYTES;
     }
 
     /**
-     * Rewrites the file's Q5_K row at {@code src + srcOffset} ({@code n} elements) at {@code dst + dstOffset}, through
-     * the heap buffers {@code scratch} ({@link #scratch}: the file's row, then the new one, each copied at once).
+     * ggml's block_q5_K (d, dmin, 12 bytes of packed scales and minimums, 32 high-bit bytes, 128 nibble bytes) as
+     * quants, scales, minimums, d, dmin.
      */
-    static void repack(MemorySegment src, long srcOffset, MemorySegment dst, long dstOffset, int n, byte[][] scratch) {
-        int blocks = n / QK;
-        byte[] in = scratch[0];
-        byte[] out = scratch[1];
-        MemorySegment.copy(src, ValueLayout.JAVA_BYTE, srcOffset, in, 0, FILE_BLOCK_BYTES * blocks);
+    @Override
+    void repackBlock(byte[] in, int p, byte[] out, int o) {
+        // group g (64 elements) takes the low nibbles of bytes 32g .. 32g + 31 with bit 2g of the high-bit bytes,
+        // then their high nibbles with bit 2g + 1
+        for (int g = 0; g < 4; g++) {
+            for (int l = 0; l < 32; l++) {
+                int v = in[p + 48 + 32 * g + l] & 0xff;
+                int h = in[p + 16 + l] & 0xff;
+                out[o + 64 * g + l] = (byte) ((v & 15) | (h >> 2 * g & 1) << 4);
+                out[o + 64 * g + 32 + l] = (byte) ((v >> 4) | (h >> 2 * g + 1 & 1) << 4);
+            }
+        }
         MemorySegment file = MemorySegment.ofArray(in);
-        MemorySegment row = MemorySegment.ofArray(out);
-        for (int s = 0; s < blocks; s++) {
-            int p = FILE_BLOCK_BYTES * s;
-            int o = BLOCK_BYTES * s;
-            // ggml's block_q5_K: d, dmin, 12 bytes of packed scales and minimums, 32 high-bit bytes, 128 nibble bytes;
-            // group g (64 elements) takes the low nibbles of bytes 32g .. 32g + 31 with bit 2g of the high-bit bytes,
-            // then their high nibbles with bit 2g + 1
-            for (int g = 0; g < 4; g++) {
-                for (int l = 0; l < 32; l++) {
-                    int v = in[p + 48 + 32 * g + l] & 0xff;
-                    int h = in[p + 16 + l] & 0xff;
-                    out[o + 64 * g + l] = (byte) ((v & 15) | (h >> 2 * g & 1) << 4);
-                    out[o + 64 * g + 32 + l] = (byte) ((v >> 4) | (h >> 2 * g + 1 & 1) << 4);
-                }
-            }
-            long scales = KQuants.packedScales(file, p + 4);
-            long mins = KQuants.packedMins(file, p + 4);
-            for (int j = 0; j < 8; j++) {
-                out[o + QK + j] = (byte) (scales >>> 8 * j);
-                out[o + QK + 8 + j] = (byte) (mins >>> 8 * j);
-            }
-            row.set(F32, o + QK + 16, Float.float16ToFloat((short) ((in[p] & 0xff) | in[p + 1] << 8)));
-            row.set(F32, o + QK + 20, Float.float16ToFloat((short) ((in[p + 2] & 0xff) | in[p + 3] << 8)));
+        long scales = KQuants.packedScales(file, p + 4);
+        long mins = KQuants.packedMins(file, p + 4);
+        for (int j = 0; j < 8; j++) {
+            out[o + QK + j] = (byte) (scales >>> 8 * j);
+            out[o + QK + 8 + j] = (byte) (mins >>> 8 * j);
         }
-        MemorySegment.copy(out, 0, dst, ValueLayout.JAVA_BYTE, dstOffset, BLOCK_BYTES * blocks);
-    }
-
-    /**
-     * Q8_0 activations throughout: tiles for {@link BlockGemm}'s batches, their exact values ({@link
-     * ActivationRows#q8Values}) for decode and the smaller batches' float panel.
-     */
-    @Override
-    public void prepare(ActivationRows x, boolean batched) {
-        if (batched && x.rows() >= blockMinTokens()) {
-            x.prepareTiles(GgmlType.Q8_0);
-        } else {
-            x.prepareQ8_0Values();
-        }
-    }
-
-    @Override
-    public boolean blockProduct() {
-        return true;
-    }
-
-    @Override
-    public boolean panelProduct() {
-        return true;
-    }
-
-    /** Batches of 16 tokens or more, as {@link RepackedQ6_KKernel#blockMinTokens}. */
-    @Override
-    public int blockMinTokens() {
-        return 16;
+        putFloat(out, o + QK + 16, half(in, p));
+        putFloat(out, o + QK + 20, half(in, p + 2));
     }
 
     /**
@@ -229,11 +188,6 @@ final class RepackedQ5_KKernel implements WeightKernel {
         }
     }
 
-    @Override
-    public int panelStride(int n) {
-        return n;
-    }
-
     /** The values of {@link Q5_KKernel#expand}: each run's quants as floats times d·sc minus dmin·m. */
     @Override
     public void toPanel(MemorySegment w, long offset, float[] panel, int panelOffset, int n) {
@@ -251,10 +205,5 @@ final class RepackedQ5_KKernel implements WeightKernel {
                 }
             }
         }
-    }
-
-    @Override
-    public void panelTile(float[] panel, int stride, ActivationRows x, int t0, float[] sums, float[] lanes) {
-        FloatGemm.tile(panel, stride, x.q8Values, t0 * x.width(), x.width(), x.width(), sums, lanes);
     }
 }

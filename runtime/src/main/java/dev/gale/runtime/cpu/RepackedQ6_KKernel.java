@@ -5,7 +5,6 @@ import static dev.gale.runtime.cpu.Simd.F32;
 import static dev.gale.runtime.cpu.Simd.LE;
 
 import dev.gale.model.gguf.GgmlType;
-import dev.gale.model.tensor.KQuants;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import jdk.incubator.vector.ByteVector;
@@ -26,12 +25,10 @@ import jdk.incubator.vector.VectorOperators;
  * d·sc·(q − 32) (those of {@link Q6_KKernel#expand}), and a sequence computed alone and in a batch then agree to
  * rounding, as with Q8_0 and Q4_K weights.
  */
-final class RepackedQ6_KKernel implements WeightKernel {
+final class RepackedQ6_KKernel extends ByteQuantKernel {
     static final RepackedQ6_KKernel INSTANCE = new RepackedQ6_KKernel();
-    static final int QK = KQuants.QK_K;
     /** Bytes of a repacked super-block: 256 quants, 16 scales, d. */
     static final int BLOCK_BYTES = QK + 16 + Float.BYTES;
-    private static final int FILE_BLOCK_BYTES = 210;
 
     private RepackedQ6_KKernel() {}
 
@@ -40,84 +37,38 @@ final class RepackedQ6_KKernel implements WeightKernel {
         return GgmlType.Q6_K;
     }
 
-    /** Bytes of a repacked row of {@code n} elements (a multiple of 256). */
-    static long rowBytes(int n) {
-        return (long) n / QK * BLOCK_BYTES;
+    @Override
+    int fileBlockBytes() {
+        return 210;
     }
 
-    /**
-     * Rewrites the file's Q6_K row at {@code src + srcOffset} ({@code n} elements) at {@code dst + dstOffset}, through
-     * the heap buffers {@code scratch} ({@link #scratch}: the file's row, then the repacked row, each copied at once).
-     */
-    static void repack(MemorySegment src, long srcOffset, MemorySegment dst, long dstOffset, int n, byte[][] scratch) {
-        int blocks = n / QK;
-        byte[] in = scratch[0];
-        byte[] out = scratch[1];
-        MemorySegment.copy(src, ValueLayout.JAVA_BYTE, srcOffset, in, 0, FILE_BLOCK_BYTES * blocks);
-        for (int s = 0; s < blocks; s++) {
-            int p = FILE_BLOCK_BYTES * s;
-            int o = BLOCK_BYTES * s;
-            for (int half = 0; half < 2; half++) {
-                int ql = p + 64 * half;
-                int qh = p + 128 + 32 * half;
-                int y = o + 128 * half;
-                // ggml's block_q6_K: element l (< 32) of a half takes the low nibble of ql[l] and bits 0-1 of qh[l];
-                // l + 32 the low nibble of ql[l + 32] and bits 2-3; l + 64 the high nibble of ql[l] and bits 4-5;
-                // l + 96 the high nibble of ql[l + 32] and bits 6-7
-                for (int l = 0; l < 32; l++) {
-                    int h = in[qh + l] & 0xff;
-                    int a = in[ql + l] & 0xff;
-                    int b = in[ql + l + 32] & 0xff;
-                    out[y + l] = (byte) (((a & 15) | (h & 3) << 4) - 32);
-                    out[y + l + 32] = (byte) (((b & 15) | (h >> 2 & 3) << 4) - 32);
-                    out[y + l + 64] = (byte) (((a >> 4) | (h >> 4 & 3) << 4) - 32);
-                    out[y + l + 96] = (byte) (((b >> 4) | (h >> 6) << 4) - 32);
-                }
-            }
-            System.arraycopy(in, p + 192, out, o + QK, 16);
-            int dBits = Float.floatToRawIntBits(Float.float16ToFloat((short) ((in[p + 208] & 0xff) | in[p + 209] << 8)));
-            for (int i = 0; i < 4; i++) {
-                out[o + QK + 16 + i] = (byte) (dBits >>> 8 * i);
+    @Override
+    int blockBytes() {
+        return BLOCK_BYTES;
+    }
+
+    /** ggml's block_q6_K (128 bytes of low nibbles, 64 of high bits, 16 scales, d) as quants − 32, scales, d. */
+    @Override
+    void repackBlock(byte[] in, int p, byte[] out, int o) {
+        for (int half = 0; half < 2; half++) {
+            int ql = p + 64 * half;
+            int qh = p + 128 + 32 * half;
+            int y = o + 128 * half;
+            // element l (< 32) of a half takes the low nibble of ql[l] and bits 0-1 of qh[l]; l + 32 the low nibble
+            // of ql[l + 32] and bits 2-3; l + 64 the high nibble of ql[l] and bits 4-5; l + 96 the high nibble of
+            // ql[l + 32] and bits 6-7
+            for (int l = 0; l < 32; l++) {
+                int h = in[qh + l] & 0xff;
+                int a = in[ql + l] & 0xff;
+                int b = in[ql + l + 32] & 0xff;
+                out[y + l] = (byte) (((a & 15) | (h & 3) << 4) - 32);
+                out[y + l + 32] = (byte) (((b & 15) | (h >> 2 & 3) << 4) - 32);
+                out[y + l + 64] = (byte) (((a >> 4) | (h >> 4 & 3) << 4) - 32);
+                out[y + l + 96] = (byte) (((b >> 4) | (h >> 6) << 4) - 32);
             }
         }
-        MemorySegment.copy(out, 0, dst, ValueLayout.JAVA_BYTE, dstOffset, BLOCK_BYTES * blocks);
-    }
-
-    /** The two heap buffers {@link #repack} takes, for rows of {@code n} elements. */
-    static byte[][] scratch(int n) {
-        return new byte[][] {new byte[n / QK * FILE_BLOCK_BYTES], new byte[n / QK * BLOCK_BYTES]};
-    }
-
-    /**
-     * Q8_0 activations throughout: tiles for {@link BlockGemm}'s batches, their exact values ({@link
-     * ActivationRows#q8Values}) for decode and the smaller batches' float panel.
-     */
-    @Override
-    public void prepare(ActivationRows x, boolean batched) {
-        if (batched && x.rows() >= blockMinTokens()) {
-            x.prepareTiles(GgmlType.Q8_0);
-        } else {
-            x.prepareQ8_0Values();
-        }
-    }
-
-    @Override
-    public boolean blockProduct() {
-        return true;
-    }
-
-    @Override
-    public boolean panelProduct() {
-        return true;
-    }
-
-    /**
-     * Batches of 16 tokens or more: on a 32768 × 2048 matrix, two threads, {@link BlockGemm} ran 8 tokens at 32–34
-     * GFLOP/s against 46–58 for the float panel, 16 at 64–65 against 59–70, 64 at 103–108 against 68–78.
-     */
-    @Override
-    public int blockMinTokens() {
-        return 16;
+        System.arraycopy(in, p + 192, out, o + QK, 16);
+        putFloat(out, o + QK + 16, half(in, p + 208));
     }
 
     /**
@@ -212,11 +163,6 @@ final class RepackedQ6_KKernel implements WeightKernel {
         }
     }
 
-    @Override
-    public int panelStride(int n) {
-        return n;
-    }
-
     /** The values of {@link Q6_KKernel#expand}: each run's quants as floats times d·sc. */
     @Override
     public void toPanel(MemorySegment w, long offset, float[] panel, int panelOffset, int n) {
@@ -229,10 +175,5 @@ final class RepackedQ6_KKernel implements WeightKernel {
                         .convertShape(VectorOperators.B2F, F, 0)).mul(ds).intoArray(panel, panelOffset + k0 + 16 * run);
             }
         }
-    }
-
-    @Override
-    public void panelTile(float[] panel, int stride, ActivationRows x, int t0, float[] sums, float[] lanes) {
-        FloatGemm.tile(panel, stride, x.q8Values, t0 * x.width(), x.width(), x.width(), sums, lanes);
     }
 }

@@ -25,8 +25,8 @@ import java.lang.foreign.MemorySegment;
  * helper that takes or returns a vector (see {@link Simd}).
  */
 sealed interface WeightKernel
-        permits F32Kernel, F16Kernel, Bf16Kernel, Q8_0Kernel, Q4_0Kernel, RepackedNibbleKernel, RepackedQ6_KKernel,
-        RepackedQ5_KKernel, SuperBlockKernel, PortableKernel {
+        permits F32Kernel, F16Kernel, Bf16Kernel, Q8_0Kernel, Q4_0Kernel, RepackedNibbleKernel, ByteQuantKernel,
+        SuperBlockKernel, PortableKernel {
 
     /** Floats of scratch a kernel may use: one 16-lane accumulator per output of a 4 × 4 tile. */
     int SCRATCH = 256;

@@ -404,44 +404,26 @@ class MatMulTest {
     }
 
     /**
-     * Q5_K repacked ({@link RepackedQ5_KKernel}: a byte a quant) against the reference with Q8_0 activations, at the
-     * usual tolerance: decode (1 token), the float panel (3 and 8 tokens) and {@link BlockGemm} (16 and 37). A quant,
-     * a scale or a minimum taken from the wrong bits by the repack would break it.
+     * Q5_K and Q6_K repacked ({@link ByteQuantKernel}: a byte a quant) against the reference with Q8_0 activations, at
+     * the usual tolerance: decode (1 token: four rows at a time and the rest one by one), the small batches' float
+     * panel (3, 5 and 8 tokens) and {@link BlockGemm} (16 tokens and more), with rows of one super-block and of
+     * several. A quant, a scale or a minimum taken from the wrong bits by the repack would break it.
      */
-    @ParameterizedTest(name = "width {0} tokens {1}")
-    @org.junit.jupiter.params.provider.CsvSource({"2304, 1", "256, 1", "2304, 3", "1024, 8", "256, 16", "2304, 37"})
-    void repackedQ5_KMatchesTheReference(int width, int tokens) {
-        Random rnd = new Random(41 + width + tokens);
+    @ParameterizedTest(name = "{0} width {1} tokens {2}")
+    @org.junit.jupiter.params.provider.CsvSource({"Q5_K, 2304, 1", "Q5_K, 256, 1", "Q5_K, 2304, 3", "Q5_K, 1024, 8",
+            "Q5_K, 256, 16", "Q5_K, 2304, 37", "Q6_K, 2304, 1", "Q6_K, 256, 1", "Q6_K, 2304, 3", "Q6_K, 1024, 5",
+            "Q6_K, 256, 8", "Q6_K, 256, 16", "Q6_K, 2304, 37", "Q6_K, 1024, 20"})
+    void repackedByteKQuantsMatchTheReference(GgmlType type, int width, int tokens) {
+        Random rnd = new Random(31 + width + tokens + type.ordinal());
         int rows = 29;
-        Tensor w = randomTensor(GgmlType.Q5_K, width, rows, rnd);
+        long blockBytes = type == GgmlType.Q5_K ? 280 : 276;
+        Tensor w = randomTensor(type, width, rows, rnd);
         RepackedMatrices repacked = RepackedMatrices.of(java.util.List.of(w), POOL);
         assertEquals(1, repacked.count());
-        assertEquals(rows * (width / 256) * 280L, repacked.bytes());
+        assertEquals(rows * (width / 256) * blockBytes, repacked.bytes());
         assertEquals(w.data().byteSize(), repacked.sourceBytes());
         MatMul mm = new MatMul(POOL, false, repacked);
-        assertEquals(rows * (width / 256) * 280L, mm.weightBytes(w));
-        assertMatchesReference(mm, w, GgmlType.Q8_0, tokens, rnd);
-    }
-
-    /**
-     * Q6_K repacked ({@link RepackedQ6_KKernel}: a byte a quant) against the reference with Q8_0 activations, at the
-     * usual tolerance: decode (1 token: four rows at a time and the rest one by one), the small batches' float panel
-     * (3, 5 and 8 tokens) and {@link BlockGemm} (16 tokens and more), with rows of one super-block and of several. A
-     * quant or a scale taken from the wrong bits by the repack would break it.
-     */
-    @ParameterizedTest(name = "width {0} tokens {1}")
-    @org.junit.jupiter.params.provider.CsvSource({"2304, 1", "256, 1", "2304, 3", "1024, 5", "256, 8", "256, 16",
-            "2304, 37", "1024, 20"})
-    void repackedQ6_KMatchesTheReference(int width, int tokens) {
-        Random rnd = new Random(31 + width + tokens);
-        int rows = 29;
-        Tensor w = randomTensor(GgmlType.Q6_K, width, rows, rnd);
-        RepackedMatrices repacked = RepackedMatrices.of(java.util.List.of(w), POOL);
-        assertEquals(1, repacked.count());
-        assertEquals(rows * (width / 256) * 276L, repacked.bytes());
-        assertEquals(w.data().byteSize(), repacked.sourceBytes());
-        MatMul mm = new MatMul(POOL, false, repacked);
-        assertEquals(rows * (width / 256) * 276L, mm.weightBytes(w));
+        assertEquals(rows * (width / 256) * blockBytes, mm.weightBytes(w));
         assertMatchesReference(mm, w, GgmlType.Q8_0, tokens, rnd);
     }
 
