@@ -10,6 +10,7 @@ import dev.gale.runtime.backend.InferenceSession;
 import dev.gale.runtime.backend.Logits;
 import dev.gale.runtime.cpu.WorkerPool;
 import dev.gale.runtime.load.ModelLoader;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -44,10 +45,10 @@ public final class CpuBenchmark {
             List<Path> models = new ArrayList<>();
             for (int i = 0; i < args.length; i++) {
                 switch (args[i]) {
-                    case "--threads" -> threads = Integer.parseInt(args[++i]);
-                    case "--decode" -> decode = Integer.parseInt(args[++i]);
-                    case "--prefill" -> prefill = Integer.parseInt(args[++i]);
-                    case "--repeats" -> repeats = Integer.parseInt(args[++i]);
+                    case "--threads" -> threads = positive(args, ++i);
+                    case "--decode" -> decode = positive(args, ++i);
+                    case "--prefill" -> prefill = positive(args, ++i);
+                    case "--repeats" -> repeats = positive(args, ++i);
                     case "--no-header" -> header = false;
                     default -> {
                         if (args[i].startsWith("--")) {
@@ -63,6 +64,11 @@ public final class CpuBenchmark {
             }
             return new Options(threads, decode, prefill, repeats, header, models);
         }
+
+        /** The value after option {@code args[i - 1]}, at least 1. */
+        private static int positive(String[] args, int i) {
+            return BenchArgs.atLeast(args[i - 1], i < args.length ? args[i] : null, 1);
+        }
     }
 
     /** One model's figures. */
@@ -74,7 +80,14 @@ public final class CpuBenchmark {
     }
 
     public static void main(String[] args) throws Exception {
-        Options o = Options.parse(args);
+        Options o;
+        try {
+            o = Options.parse(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println("CpuBenchmark: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
         PrintStream out = System.out;
         if (o.header()) {
             out.printf("CPU benchmark: %d threads, decode %d tokens, prefill %d tokens, best of %d; Java %s%n",
@@ -84,7 +97,14 @@ public final class CpuBenchmark {
         }
         List<Result> results = new ArrayList<>();
         for (Path p : o.models()) {
-            Result r = run(p, o);
+            Result r;
+            try {
+                r = run(p, o);
+            } catch (IOException e) {
+                System.err.println("CpuBenchmark: " + e.getMessage());
+                System.exit(1);
+                return;
+            }
             results.add(r);
             System.err.println(format(r));
         }

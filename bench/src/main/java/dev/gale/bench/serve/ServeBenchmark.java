@@ -3,6 +3,7 @@ package dev.gale.bench.serve;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gale.bench.BenchArgs;
 import dev.gale.model.Model;
 import dev.gale.model.tokenizer.Tokenizer;
 import dev.gale.runtime.server.GaleServer;
@@ -72,30 +73,63 @@ public final class ServeBenchmark {
         }
     }
 
-    public static void main(String[] args) throws Exception {
-        Path modelPath = null;
-        int threads = 0;
-        int tokens = 64;
-        int systemTokens = 200;
-        int[] streams = {1, 4, 16, 32};
-        int repeat = 3;
-        for (int i = 0; i < args.length; i++) {
-            String v = i + 1 < args.length ? args[i + 1] : null;
-            switch (args[i]) {
-                case "--model" -> modelPath = Path.of(v);
-                case "--threads" -> threads = Integer.parseInt(v);
-                case "--tokens" -> tokens = Integer.parseInt(v);
-                case "--system-tokens" -> systemTokens = Integer.parseInt(v);
-                case "--streams" -> streams = Arrays.stream(v.split(",")).mapToInt(Integer::parseInt).toArray();
-                case "--repeat" -> repeat = Integer.parseInt(v);
-                default -> throw new IllegalArgumentException("unknown option " + args[i] + " (options: --model FILE "
-                        + "--threads N --tokens N --streams 1,4,16,32 --system-tokens N --repeat N)");
+    /** The command line; {@code threads} 0 takes every core. */
+    record Options(Path model, int threads, int tokens, int systemTokens, int[] streams, int repeat) {
+        static Options parse(String[] args) {
+            Path model = null;
+            int threads = 0;
+            int tokens = 64;
+            int systemTokens = 200;
+            int[] streams = {1, 4, 16, 32};
+            int repeat = 3;
+            for (int i = 0; i < args.length; i++) {
+                String option = args[i];
+                String v = i + 1 < args.length ? args[i + 1] : null;
+                switch (option) {
+                    case "--model" -> {
+                        if (v == null) {
+                            throw new IllegalArgumentException("--model needs a value");
+                        }
+                        model = Path.of(v);
+                    }
+                    case "--threads" -> threads = BenchArgs.atLeast(option, v, 0);
+                    // a decode rate needs a second token
+                    case "--tokens" -> tokens = BenchArgs.atLeast(option, v, 2);
+                    case "--system-tokens" -> systemTokens = BenchArgs.atLeast(option, v, 0);
+                    case "--streams" -> {
+                        if (v == null) {
+                            throw new IllegalArgumentException("--streams needs a value");
+                        }
+                        streams = Arrays.stream(v.split(",")).mapToInt(s -> BenchArgs.atLeast(option, s, 1)).toArray();
+                    }
+                    case "--repeat" -> repeat = BenchArgs.atLeast(option, v, 1);
+                    default -> throw new IllegalArgumentException("unknown option " + option + " (options: --model FILE "
+                            + "--threads N --tokens N --streams 1,4,16,32 --system-tokens N --repeat N)");
+                }
+                i++;
             }
-            i++;
+            if (model == null) {
+                throw new IllegalArgumentException("--model FILE is required");
+            }
+            return new Options(model, threads, tokens, systemTokens, streams, repeat);
         }
-        if (modelPath == null) {
-            throw new IllegalArgumentException("--model FILE is required");
+    }
+
+    public static void main(String[] args) throws Exception {
+        Options o;
+        try {
+            o = Options.parse(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println("bench-serve: " + e.getMessage());
+            System.exit(2);
+            return;
         }
+        Path modelPath = o.model();
+        int threads = o.threads();
+        int tokens = o.tokens();
+        int systemTokens = o.systemTokens();
+        int[] streams = o.streams();
+        int repeat = o.repeat();
         int maxStreams = Arrays.stream(streams).max().orElse(1);
         ServerOptions defaults = ServerOptions.loopback(modelPath);
         ServerOptions options = new ServerOptions(modelPath, null, "127.0.0.1", 0, maxStreams, defaults.maxQueue(),
@@ -103,6 +137,10 @@ public final class ServeBenchmark {
         String systemPrompt;
         try (Model m = Model.open(modelPath)) {
             systemPrompt = textOfTokens(m.tokenizer(), systemTokens);
+        } catch (IOException e) {
+            System.err.println("bench-serve: " + e.getMessage());
+            System.exit(1);
+            return;
         }
         PrintStream out = System.out;
         try (GaleServer server = GaleServer.start(options, System.err)) {
