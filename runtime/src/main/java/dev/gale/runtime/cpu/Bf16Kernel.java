@@ -27,9 +27,9 @@ final class Bf16Kernel implements WeightKernel {
     }
 
     @Override
-    public void prepare(ActivationRows x, boolean batched) {
+    public void prepare(ActivationRows x, ProductPath path) {
         x.rounded(GgmlType.BF16);
-        if (batched) {
+        if (path == ProductPath.BLOCK) {
             x.prepareTiles(GgmlType.BF16);
         }
     }

@@ -68,8 +68,8 @@ abstract sealed class ByteQuantKernel implements WeightKernel permits RepackedQ5
      * ActivationRows#q8Values}) for decode and the smaller batches' float panel.
      */
     @Override
-    public final void prepare(ActivationRows x, boolean batched) {
-        if (batched && x.rows() >= blockMinTokens()) {
+    public final void prepare(ActivationRows x, ProductPath path) {
+        if (path == ProductPath.BLOCK) {
             x.prepareTiles(GgmlType.Q8_0);
         } else {
             x.prepareQ8_0Values();

@@ -26,9 +26,9 @@ final class F16Kernel implements WeightKernel {
     }
 
     @Override
-    public void prepare(ActivationRows x, boolean batched) {
+    public void prepare(ActivationRows x, ProductPath path) {
         x.rounded(GgmlType.F16);
-        if (batched) {
+        if (path == ProductPath.BLOCK) {
             x.prepareTiles(GgmlType.F16);
         }
     }

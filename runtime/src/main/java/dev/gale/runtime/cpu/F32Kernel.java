@@ -20,7 +20,7 @@ final class F32Kernel implements WeightKernel {
     }
 
     @Override
-    public void prepare(ActivationRows x, boolean batched) {
+    public void prepare(ActivationRows x, ProductPath path) {
         // F32 weights read the activations as they are
     }
 

@@ -134,11 +134,8 @@ public final class MatMul {
         }
         RepackedMatrices.Matrix r = portable ? null : repacked.find(w);
         WeightKernel k = r != null ? r.kernel() : portable ? PortableKernel.of(w.name(), w.type()) : WeightKernel.of(w);
-        boolean byToken = x.rows() >= TOKEN_ROWS_MIN && x.rows() <= k.maxTokenRows();
-        // the block product from the kernel's blockMinTokens on; below, the float panel where the kernel has one
-        boolean block = k.blockProduct() && x.rows() >= k.blockMinTokens();
-        boolean batched = !byToken && (block || k.panelProduct() && x.rows() >= PANEL_MIN_ROWS);
-        k.prepare(x, batched);
+        ProductPath path = ProductPath.of(k, x.rows());
+        k.prepare(x, path);
         this.kernel = k;
         this.data = r != null ? r.data() : w.data();
         this.rowBytes = r != null ? r.rowBytes() : w.rowBytes();
@@ -149,14 +146,11 @@ public final class MatMul {
         this.outStride = outStride;
         this.outOffset = outOffset;
         try {
-            if (byToken) {
-                pool.parallelFor(rowCount, DECODE_GRAIN, tokenBody);
-            } else if (batched && block) {
-                pool.parallelFor((rowCount + BlockGemm.ROWS - 1) / BlockGemm.ROWS, blockBody);
-            } else if (batched) {
-                pool.parallelFor((rowCount + FloatGemm.ROWS - 1) / FloatGemm.ROWS, panelBody);
-            } else {
-                pool.parallelFor(rowCount, DECODE_GRAIN, decodeBody);
+            switch (path) {
+                case TOKENS -> pool.parallelFor(rowCount, DECODE_GRAIN, tokenBody);
+                case BLOCK -> pool.parallelFor((rowCount + BlockGemm.ROWS - 1) / BlockGemm.ROWS, blockBody);
+                case PANEL -> pool.parallelFor((rowCount + FloatGemm.ROWS - 1) / FloatGemm.ROWS, panelBody);
+                case ROWS -> pool.parallelFor(rowCount, DECODE_GRAIN, decodeBody);
             }
         } finally {
             this.kernel = null;

@@ -45,7 +45,7 @@ final class PortableKernel implements WeightKernel {
     }
 
     @Override
-    public void prepare(ActivationRows x, boolean batched) {
+    public void prepare(ActivationRows x, ProductPath path) {
         switch (type) {
             case F16, BF16 -> x.rounded(type);
             case Q8_0, Q4_0 -> x.prepareQ8_0Values();

@@ -33,8 +33,8 @@ final class Q4_0Kernel implements WeightKernel {
     }
 
     @Override
-    public void prepare(ActivationRows x, boolean batched) {
-        if (batched) {
+    public void prepare(ActivationRows x, ProductPath path) {
+        if (path == ProductPath.BLOCK) {
             x.prepareTiles(GgmlType.Q8_0);
         } else {
             x.prepareQ8_0();

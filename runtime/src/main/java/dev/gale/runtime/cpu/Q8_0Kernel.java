@@ -79,8 +79,8 @@ final class Q8_0Kernel implements WeightKernel {
     }
 
     @Override
-    public void prepare(ActivationRows x, boolean batched) {
-        if (batched) {
+    public void prepare(ActivationRows x, ProductPath path) {
+        if (path == ProductPath.BLOCK) {
             x.prepareTiles(GgmlType.Q8_0);
         } else if (x.width() >= WIDE) {
             x.prepareQ8_0Values();

@@ -20,7 +20,7 @@ abstract sealed class SuperBlockKernel implements WeightKernel permits Q4_KKerne
     abstract void expand(MemorySegment w, long p, float[] dst, int o);
 
     @Override
-    public final void prepare(ActivationRows x, boolean batched) {
+    public final void prepare(ActivationRows x, ProductPath path) {
         x.prepareQ8_K();
     }
 

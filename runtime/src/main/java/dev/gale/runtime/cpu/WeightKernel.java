@@ -48,8 +48,8 @@ sealed interface WeightKernel
 
     GgmlType type();
 
-    /** Computes the activation form this type reads, for the batched path if {@code batched}. */
-    void prepare(ActivationRows x, boolean batched);
+    /** Computes the activation form this type reads on {@code path}. */
+    void prepare(ActivationRows x, ProductPath path);
 
     /**
      * dot(weight row at byte {@code offset}, activation row {@code row}) over {@code x.width()} elements;

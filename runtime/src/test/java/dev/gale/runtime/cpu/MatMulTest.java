@@ -163,7 +163,7 @@ class MatMulTest {
         float[] out = new float[tokens * 987 + 2];
         new MatMul(POOL, false).apply(w, x, out, 5, 987, 987, 2);
         WeightKernel k = WeightKernel.of(w);
-        k.prepare(x, false);
+        k.prepare(x, ProductPath.ROWS);
         float[] lanes = new float[WeightKernel.SCRATCH];
         for (int t = 0; t < tokens; t++) {
             for (int r = 0; r < 987; r++) {
@@ -332,7 +332,7 @@ class MatMulTest {
         float[] out = new float[tokens * 197];
         new MatMul(POOL, false, repacked).apply(w, x, out, 5, 197, 197, 0);
         RepackedMatrices.Matrix m = repacked.find(w);
-        m.kernel().prepare(x, false);
+        m.kernel().prepare(x, ProductPath.ROWS);
         float[] lanes = new float[WeightKernel.SCRATCH];
         for (int t = 0; t < tokens; t++) {
             for (int r = 0; r < 197; r++) {
