@@ -17,23 +17,36 @@ import java.util.stream.Collectors;
  */
 public final class MatrixTypes {
     /** llama-quantize's Q4_K_M: Q4_K, with Q6_K where that mix puts it. */
-    public static final MatrixTypes Q4_K_M = new MatrixTypes("Q4_K_M", GgmlType.Q4_K, true);
+    public static final MatrixTypes Q4_K_M = new MatrixTypes("Q4_K_M", GgmlType.Q4_K, true, true);
     /** llama-quantize's Q5_K_M: Q5_K, with Q6_K where that mix puts it. */
-    public static final MatrixTypes Q5_K_M = new MatrixTypes("Q5_K_M", GgmlType.Q5_K, true);
+    public static final MatrixTypes Q5_K_M = new MatrixTypes("Q5_K_M", GgmlType.Q5_K, true, true);
 
     private final String name;
     private final GgmlType main;
+    /** Whether the output projection is Q6_K. */
+    private final boolean q6_KOutput;
+    /** Whether attn_v and ffn_down of the layers that get more bits are Q6_K. */
     private final boolean moreBits;
 
-    private MatrixTypes(String name, GgmlType main, boolean moreBits) {
+    private MatrixTypes(String name, GgmlType main, boolean q6_KOutput, boolean moreBits) {
         this.name = name;
         this.main = main;
+        this.q6_KOutput = q6_KOutput;
         this.moreBits = moreBits;
     }
 
     /** Every matrix in {@code type}. */
     public static MatrixTypes uniform(GgmlType type) {
-        return new MatrixTypes(type.name(), type, false);
+        return new MatrixTypes(type.name(), type, false, false);
+    }
+
+    /**
+     * These types as llama-quantize writes them: one of the 4- and 5-bit types Q4_0, Q4_K or Q5_K, with its output
+     * projection in Q6_K; any other type or mix as it is.
+     */
+    public MatrixTypes withQuantizeOutput() {
+        boolean lowBits = main == GgmlType.Q4_0 || main == GgmlType.Q4_K || main == GgmlType.Q5_K;
+        return lowBits && !q6_KOutput ? new MatrixTypes(name, main, true, moreBits) : this;
     }
 
     /**
@@ -87,13 +100,10 @@ public final class MatrixTypes {
      * {@code layers} layers, whose token embedding is also its output projection if {@code tiedEmbeddings}.
      */
     public GgmlType of(String tensor, int layers, boolean tiedEmbeddings) {
-        if (!moreBits) {
-            return main;
-        }
-        if (tensor.equals("output.weight") || tiedEmbeddings && tensor.equals("token_embd.weight")) {
+        if (q6_KOutput && (tensor.equals("output.weight") || tiedEmbeddings && tensor.equals("token_embd.weight"))) {
             return GgmlType.Q6_K;
         }
-        if (tensor.startsWith("blk.") && (tensor.endsWith(".attn_v.weight") || tensor.endsWith(".ffn_down.weight"))) {
+        if (moreBits && tensor.startsWith("blk.") && (tensor.endsWith(".attn_v.weight") || tensor.endsWith(".ffn_down.weight"))) {
             int layer = Integer.parseInt(tensor.substring(4, tensor.indexOf('.', 4)));
             if (moreBits(layer, layers)) {
                 return GgmlType.Q6_K;

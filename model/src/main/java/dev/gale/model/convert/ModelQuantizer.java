@@ -36,9 +36,12 @@ public final class ModelQuantizer {
         return quantize(in, out, MatrixTypes.uniform(type));
     }
 
-    /** Requantizes {@code in} with the matrix types of {@code types} (one type, or a mix such as Q4_K_M). */
-    public static Summary quantize(Path in, Path out, MatrixTypes types) throws IOException {
-        GgmlType type = types.main();
+    /**
+     * Requantizes {@code in} with the matrix types of {@code types} (one type, or a mix such as Q4_K_M), the output
+     * projection of Q4_0, Q4_K and Q5_K in Q6_K ({@link MatrixTypes#withQuantizeOutput}).
+     */
+    public static Summary quantize(Path in, Path out, MatrixTypes matrixTypes) throws IOException {
+        MatrixTypes types = matrixTypes.withQuantizeOutput();
         if (Files.exists(out) && Files.isSameFile(in, out)) {
             throw new IllegalArgumentException("the output file is the input file: " + out);
         }
@@ -53,7 +56,6 @@ public final class ModelQuantizer {
             w.put("general.quantization_version", GgufValue.ofUInt32(FileType.QUANTIZATION_VERSION));
             w.put("general.file_type", GgufValue.ofUInt32(types.fileType()));
             boolean tied = !src.hasTensor("output.weight");
-            String outputName = tied ? "token_embd.weight" : "output.weight";
             String layersKey = src.metadata().getString("general.architecture", "") + ".block_count";
             int layers = src.metadata().contains(layersKey) ? src.metadata().getInt(layersKey) : 0;
             for (GgufTensorInfo t : src.tensors()) {
@@ -65,10 +67,7 @@ public final class ModelQuantizer {
                 boolean matrix = t.rank() >= 2 && t.name().endsWith(".weight");
                 GgmlType target = GgmlType.F32;
                 if (matrix) {
-                    boolean output = t.name().equals(outputName) && (type == GgmlType.Q4_0
-                            || type == GgmlType.Q4_K || type == GgmlType.Q5_K);
-                    target = FileType.storable(output ? GgmlType.Q6_K : types.of(t.name(), layers, tied),
-                            t.dimension(0));
+                    target = FileType.storable(types.of(t.name(), layers, tied), t.dimension(0));
                 }
                 Tensor source = new Tensor(t.name(), from, t.dimensions(), src.tensorData(t));
                 GgmlType to = target;

@@ -134,6 +134,19 @@ class ModelSynthesizerTest {
     }
 
     @Test
+    void synthesisKeepsOneTypeWhereQuantizingPutsTheOutputInQ6_K() {
+        MatrixTypes q4_0 = MatrixTypes.uniform(GgmlType.Q4_0);
+        assertEquals(GgmlType.Q4_0, q4_0.of("output.weight", 16, false));
+        assertEquals(GgmlType.Q6_K, q4_0.withQuantizeOutput().of("output.weight", 16, false));
+        assertEquals(GgmlType.Q6_K, q4_0.withQuantizeOutput().of("token_embd.weight", 16, true));
+        assertEquals(GgmlType.Q4_0, q4_0.withQuantizeOutput().of("token_embd.weight", 16, false));
+        assertEquals(GgmlType.Q4_0, q4_0.withQuantizeOutput().of("blk.0.ffn_down.weight", 16, false));
+        assertEquals(GgmlType.Q6_K, MatrixTypes.uniform(GgmlType.Q5_K).withQuantizeOutput().of("output.weight", 16, false));
+        assertEquals(GgmlType.Q8_0, MatrixTypes.uniform(GgmlType.Q8_0).withQuantizeOutput().of("output.weight", 16, false));
+        assertEquals(MatrixTypes.Q4_K_M, MatrixTypes.Q4_K_M.withQuantizeOutput());
+    }
+
+    @Test
     void qwenShapesGetBiasesOrHeadNorms() throws IOException {
         ModelShape small2 = ModelShape.QWEN2_5_0_5B.with(64, 1, 4, 2, null, 256, null);
         ModelShape small3 = ModelShape.QWEN3_0_6B.with(64, 1, 4, 2, 32, 256, null);
