@@ -73,9 +73,14 @@ public final class CpuBenchmark {
 
     /** One model's figures. */
     record Result(String model, String types, double gigabytesPerToken, double decodeTokensPerSecond,
-                  double prefillTokensPerSecond, double bandwidth) {
+                  double prefillTokensPerSecond, double bandwidth, double prefillGigaflopsPerToken, double fmaPeak) {
         double boundFraction() {
             return gigabytesPerToken * decodeTokensPerSecond / bandwidth;
+        }
+
+        /** Prefill's rate of matrix arithmetic, GFLOP/s. */
+        double prefillGigaflops() {
+            return prefillGigaflopsPerToken * prefillTokensPerSecond;
         }
     }
 
@@ -92,8 +97,8 @@ public final class CpuBenchmark {
         if (o.header()) {
             out.printf("CPU benchmark: %d threads, decode %d tokens, prefill %d tokens, best of %d; Java %s%n",
                     o.threads(), o.decodeTokens(), o.prefillTokens(), o.repeats(), Runtime.version());
-            out.printf("%-34s %-16s %9s %11s %12s %10s %8s%n", "model", "matrices", "GB/token", "decode t/s",
-                    "prefill t/s", "bw GB/s", "of bound");
+            out.printf("%-34s %-16s %9s %11s %12s %10s %8s %12s %8s%n", "model", "matrices", "GB/token", "decode t/s",
+                    "prefill t/s", "bw GB/s", "of bound", "peak GFLOP/s", "of peak");
         }
         List<Result> results = new ArrayList<>();
         for (Path p : o.models()) {
@@ -109,16 +114,18 @@ public final class CpuBenchmark {
             System.err.println(format(r));
         }
         for (Result r : results) {
-            out.printf("%-34s %-16s %9.3f %11.2f %12.2f %10.2f %7.0f%%%n", r.model(), r.types(), r.gigabytesPerToken(),
-                    r.decodeTokensPerSecond(), r.prefillTokensPerSecond(), r.bandwidth(), 100 * r.boundFraction());
+            out.printf("%-34s %-16s %9.3f %11.2f %12.2f %10.2f %7.0f%% %12.0f %7.0f%%%n", r.model(), r.types(),
+                    r.gigabytesPerToken(), r.decodeTokensPerSecond(), r.prefillTokensPerSecond(), r.bandwidth(),
+                    100 * r.boundFraction(), r.fmaPeak(), 100 * r.prefillGigaflops() / r.fmaPeak());
         }
     }
 
     private static String format(Result r) {
         return String.format("%s [%s]: decode %.2f tok/s (%.1f GB/s of weights, %.0f%% of the %.2f GB/s read bandwidth),"
-                        + " prefill %.2f tok/s", r.model(), r.types(), r.decodeTokensPerSecond(),
-                r.gigabytesPerToken() * r.decodeTokensPerSecond(), 100 * r.boundFraction(), r.bandwidth(),
-                r.prefillTokensPerSecond());
+                        + " prefill %.2f tok/s (%.0f GFLOP/s of matrix products, %.0f%% of the %.0f GFLOP/s FMA peak)",
+                r.model(), r.types(), r.decodeTokensPerSecond(), r.gigabytesPerToken() * r.decodeTokensPerSecond(),
+                100 * r.boundFraction(), r.bandwidth(), r.prefillTokensPerSecond(), r.prefillGigaflops(),
+                100 * r.prefillGigaflops() / r.fmaPeak(), r.fmaPeak());
     }
 
     static Result run(Path path, Options o) throws Exception {
@@ -157,9 +164,13 @@ public final class CpuBenchmark {
                 }
             }
             bandwidth = Math.max(bandwidth, bandwidth(o.threads()));
+            double peak;
+            try (WorkerPool pool = new WorkerPool(o.threads())) {
+                peak = FmaPeak.measure(pool);
+            }
             return new Result(path.getFileName().toString(), matrixTypes(model),
                     engine.weightBytesPerToken().orElse(model.weights().bytesPerToken()) / 1e9, decode, prefill,
-                    bandwidth);
+                    bandwidth, prefillGigaflopsPerToken(model, prompt.length), peak);
         }
     }
 
@@ -167,6 +178,24 @@ public final class CpuBenchmark {
         try (WorkerPool pool = new WorkerPool(threads); MemoryBandwidth probe = new MemoryBandwidth(1L << 30)) {
             return probe.measure(pool, 5);
         }
+    }
+
+    /**
+     * GFLOP per prompt token of a prefill's matrix products: two a weight of every layer's matrices, and the output
+     * projection's once for the prompt (its last token's logits). Attention's products are not counted.
+     */
+    static double prefillGigaflopsPerToken(Model model, int promptTokens) {
+        long layers = 0;
+        long output = 0;
+        boolean tied = model.gguf().tensors().stream().noneMatch(t -> t.name().equals("output.weight"));
+        for (GgufTensorInfo t : model.gguf().tensors()) {
+            if (t.rank() >= 2 && t.name().startsWith("blk.")) {
+                layers += t.elementCount();
+            } else if (t.name().equals(tied ? "token_embd.weight" : "output.weight")) {
+                output = t.elementCount();
+            }
+        }
+        return (2.0 * layers + 2.0 * output / promptTokens) / 1e9;
     }
 
     /** The types of the 2-D tensors, most bytes first: "Q8_0", "Q4_K+Q8_0". */
