@@ -85,14 +85,7 @@ public final class CpuBenchmark {
     }
 
     public static void main(String[] args) throws Exception {
-        Options o;
-        try {
-            o = Options.parse(args);
-        } catch (IllegalArgumentException e) {
-            System.err.println("CpuBenchmark: " + e.getMessage());
-            System.exit(2);
-            return;
-        }
+        Options o = BenchArgs.parseOrExit("CpuBenchmark", args, Options::parse);
         PrintStream out = System.out;
         if (o.header()) {
             out.printf("CPU benchmark: %d threads, decode %d tokens, prefill %d tokens, best of %d; Java %s%n",

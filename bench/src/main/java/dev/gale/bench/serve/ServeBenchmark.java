@@ -116,14 +116,7 @@ public final class ServeBenchmark {
     }
 
     public static void main(String[] args) throws Exception {
-        Options o;
-        try {
-            o = Options.parse(args);
-        } catch (IllegalArgumentException e) {
-            System.err.println("bench-serve: " + e.getMessage());
-            System.exit(2);
-            return;
-        }
+        Options o = BenchArgs.parseOrExit("bench-serve", args, Options::parse);
         Path modelPath = o.model();
         int threads = o.threads();
         int tokens = o.tokens();
