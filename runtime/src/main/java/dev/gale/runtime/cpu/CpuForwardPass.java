@@ -49,7 +49,7 @@ final class CpuForwardPass {
     private boolean gatedFused;
     /** Per-thread attention-score scratch, grown to the longest sequence seen. */
     private final float[][] attnScores;
-    /** Per-thread scratch for the 16 scores of one key group. */
+    /** Per-thread scratch for the 16 scores of one key group, for up to four heads. */
     private final float[][] attnGroupScores;
     private PagedKvCache attnKv;
     private int attnLayer;
@@ -66,7 +66,7 @@ final class CpuForwardPass {
         this.maxRows = maxRows;
         int b = maxRows;
         this.attnScores = new float[pool.threads()][];
-        this.attnGroupScores = new float[pool.threads()][Math.max(16, Exponentials.SCRATCH)];
+        this.attnGroupScores = new float[pool.threads()][Math.max(64, Exponentials.SCRATCH)];
         for (int i = 0; i < pool.threads(); i++) {
             attnScores[i] = new float[0];
         }
@@ -150,15 +150,46 @@ final class CpuForwardPass {
     }
 
     /**
-     * Attention for items {@code [start, end)} of (row, head): scores against the row's sequence up to its own
-     * position, softmax, and the weighted sum of the values. Where the hardware has 16-lane vectors and the keys are
-     * kept in groups of 16 positions ({@link PagedKvCache#keyIndex}), 16 scores are computed at a time, each lane
-     * one position's dot product; otherwise one position at a time, in the same arithmetic (four chains of fused
-     * multiply-adds over the head's elements, then added), so a score does not depend on the KV block size.
+     * Attention for items {@code [start, end)} of (row, key/value head): for each of the query heads that share the
+     * key/value head, scores against the row's sequence up to its own position, softmax, and the weighted sum of the
+     * values. Where the hardware has 16-lane vectors and the keys are kept in groups of 16 positions
+     * ({@link PagedKvCache#keyIndex}), 16 scores are computed at a time, each lane one position's dot product, and
+     * query heads that share keys and values (grouped-query attention) go four at a time, each key and value vector
+     * loaded once for the four ({@link #attendFourHeads}); otherwise one position at a time, in the same arithmetic
+     * (four chains of fused multiply-adds over the head's elements, then added), so a score depends neither on the KV
+     * block size nor on the heads beside it.
      */
     private void attendRows(int start, int end) {
         int worker = pool.workerIndex();
+        int kvHeads = c.kvHeads();
+        int group = c.groupSize();
+        boolean fourAtATime = Simd.WIDE_VECTORS && attnKv.keyGroup() == Simd.F.length()
+                && c.valueDim() % Simd.F.length() == 0;
+        for (int i = start; i < end; i++) {
+            int t = i / kvHeads;
+            int h0 = i % kvHeads * group;
+            int j = 0;
+            for (; fourAtATime && j + 4 <= group; j += 4) {
+                attendFourHeads(worker, t, h0 + j);
+            }
+            for (; j < group; j++) {
+                attendHead(worker, t, h0 + j);
+            }
+        }
+    }
+
+    /** Per-thread score scratch of at least {@code size} floats. */
+    private float[] scoreScratch(int worker, int size) {
         float[] scores = attnScores[worker];
+        if (scores.length < size) {
+            scores = new float[Math.max(size, 2 * scores.length)];
+            attnScores[worker] = scores;
+        }
+        return scores;
+    }
+
+    /** Attention of query head {@code h} of row {@code t}. */
+    private void attendHead(int worker, int t, int h) {
         PagedKvCache kv = attnKv;
         int l = attnLayer;
         int window = attnWindow;
@@ -178,124 +209,303 @@ final class CpuForwardPass {
         float[] groupScores = attnGroupScores[worker];
         int vVectors = Simd.WIDE_VECTORS ? vd & ~15 : 0;
         float[] out = attnOut.values();
-        for (int i = start; i < end; i++) {
-            int t = i / heads;
-            int h = i % heads;
-            int kvh = h / group;
-            int p = positions[t];
-            int[] table = tables[t];
-            if (scores.length <= p) {
-                scores = new float[Math.max(p + 1, 2 * scores.length)];
-                attnScores[worker] = scores;
+        int kvh = h / group;
+        int p = positions[t];
+        int[] table = tables[t];
+        float[] scores = scoreScratch(worker, p + 1);
+        int first = window > 0 ? Math.max(0, p - window + 1) : 0;
+        int qOff = t * qDim + h * hd;
+        float max = Float.NEGATIVE_INFINITY;
+        for (int j0 = first; j0 <= p; ) {
+            int slot = j0 % bs;
+            int jEnd = Math.min(p + 1, j0 - slot + bs);
+            float[] kc = kv.keys(l, table[j0 / bs]);
+            if (grouped) {
+                // 16 positions' scores at a time: the key group's element d of 16 positions is one vector
+                while (j0 < jEnd) {
+                    int g0 = slot - slot % g;
+                    int base = kv.keyIndex(g0, kvh * hd);
+                    FloatVector a0 = FloatVector.zero(Simd.F);
+                    FloatVector a1 = a0;
+                    FloatVector a2 = a0;
+                    FloatVector a3 = a0;
+                    int d = 0;
+                    for (; d + 4 <= hd; d += 4) {
+                        int o = base + d * g;
+                        a0 = FloatVector.fromArray(Simd.F, kc, o).fma(FloatVector.broadcast(Simd.F, q[qOff + d]), a0);
+                        a1 = FloatVector.fromArray(Simd.F, kc, o + g)
+                                .fma(FloatVector.broadcast(Simd.F, q[qOff + d + 1]), a1);
+                        a2 = FloatVector.fromArray(Simd.F, kc, o + 2 * g)
+                                .fma(FloatVector.broadcast(Simd.F, q[qOff + d + 2]), a2);
+                        a3 = FloatVector.fromArray(Simd.F, kc, o + 3 * g)
+                                .fma(FloatVector.broadcast(Simd.F, q[qOff + d + 3]), a3);
+                    }
+                    for (; d < hd; d++) {
+                        a0 = FloatVector.fromArray(Simd.F, kc, base + d * g)
+                                .fma(FloatVector.broadcast(Simd.F, q[qOff + d]), a0);
+                    }
+                    a0.add(a1).add(a2.add(a3)).mul(scale).intoArray(groupScores, 0);
+                    int stop = Math.min(jEnd, j0 + g - (slot - g0));
+                    for (; j0 < stop; j0++, slot++) {
+                        float s = groupScores[slot - g0];
+                        if (softcap > 0) {
+                            s = Activations.softcap(s, softcap);
+                        }
+                        scores[j0] = s;
+                        max = Math.max(max, s);
+                    }
+                }
+                continue;
             }
-            int first = window > 0 ? Math.max(0, p - window + 1) : 0;
-            int qOff = t * qDim + h * hd;
-            float max = Float.NEGATIVE_INFINITY;
+            for (int j = j0; j < jEnd; j++, slot++) {
+                // the grouped path's arithmetic, one lane of it: four fused multiply-add chains, then added
+                int kOff = kv.keyIndex(slot, kvh * hd);
+                float c0 = 0;
+                float c1 = 0;
+                float c2 = 0;
+                float c3 = 0;
+                int d = 0;
+                for (; d + 4 <= hd; d += 4) {
+                    c0 = Math.fma(kc[kOff + d * g], q[qOff + d], c0);
+                    c1 = Math.fma(kc[kOff + (d + 1) * g], q[qOff + d + 1], c1);
+                    c2 = Math.fma(kc[kOff + (d + 2) * g], q[qOff + d + 2], c2);
+                    c3 = Math.fma(kc[kOff + (d + 3) * g], q[qOff + d + 3], c3);
+                }
+                for (; d < hd; d++) {
+                    c0 = Math.fma(kc[kOff + d * g], q[qOff + d], c0);
+                }
+                float s = (c0 + c1) + (c2 + c3);
+                s *= scale;
+                if (softcap > 0) {
+                    s = Activations.softcap(s, softcap);
+                }
+                scores[j] = s;
+                max = Math.max(max, s);
+            }
+            j0 = jEnd;
+        }
+        // the same exponentials whether or not the JIT has compiled this loop (see Exponentials)
+        double sum = Exponentials.expShifted(scores, first, p + 1, max, 1f, scores, groupScores);
+        float inv = (float) (1.0 / sum);
+        int oOff = t * heads * vd + h * vd;
+        // the weighted sum of the values, 16 output lanes at a time held in a register over all positions
+        for (int d0 = 0; d0 < vVectors; d0 += 16) {
+            FloatVector acc = FloatVector.zero(Simd.F);
             for (int j0 = first; j0 <= p; ) {
                 int slot = j0 % bs;
                 int jEnd = Math.min(p + 1, j0 - slot + bs);
-                float[] kc = kv.keys(l, table[j0 / bs]);
-                if (grouped) {
-                    // 16 positions' scores at a time: the key group's element d of 16 positions is one vector
-                    while (j0 < jEnd) {
-                        int g0 = slot - slot % g;
-                        int base = kv.keyIndex(g0, kvh * hd);
-                        FloatVector a0 = FloatVector.zero(Simd.F);
-                        FloatVector a1 = a0;
-                        FloatVector a2 = a0;
-                        FloatVector a3 = a0;
-                        int d = 0;
-                        for (; d + 4 <= hd; d += 4) {
-                            int o = base + d * g;
-                            a0 = FloatVector.fromArray(Simd.F, kc, o).fma(FloatVector.broadcast(Simd.F, q[qOff + d]), a0);
-                            a1 = FloatVector.fromArray(Simd.F, kc, o + g)
-                                    .fma(FloatVector.broadcast(Simd.F, q[qOff + d + 1]), a1);
-                            a2 = FloatVector.fromArray(Simd.F, kc, o + 2 * g)
-                                    .fma(FloatVector.broadcast(Simd.F, q[qOff + d + 2]), a2);
-                            a3 = FloatVector.fromArray(Simd.F, kc, o + 3 * g)
-                                    .fma(FloatVector.broadcast(Simd.F, q[qOff + d + 3]), a3);
-                        }
-                        for (; d < hd; d++) {
-                            a0 = FloatVector.fromArray(Simd.F, kc, base + d * g)
-                                    .fma(FloatVector.broadcast(Simd.F, q[qOff + d]), a0);
-                        }
-                        a0.add(a1).add(a2.add(a3)).mul(scale).intoArray(groupScores, 0);
-                        int stop = Math.min(jEnd, j0 + g - (slot - g0));
-                        for (; j0 < stop; j0++, slot++) {
-                            float s = groupScores[slot - g0];
-                            if (softcap > 0) {
-                                s = Activations.softcap(s, softcap);
-                            }
-                            scores[j0] = s;
-                            max = Math.max(max, s);
-                        }
-                    }
-                    continue;
-                }
+                float[] vc = kv.values(l, table[j0 / bs]);
                 for (int j = j0; j < jEnd; j++, slot++) {
-                    // the grouped path's arithmetic, one lane of it: four fused multiply-add chains, then added
-                    int kOff = kv.keyIndex(slot, kvh * hd);
-                    float c0 = 0;
-                    float c1 = 0;
-                    float c2 = 0;
-                    float c3 = 0;
-                    int d = 0;
-                    for (; d + 4 <= hd; d += 4) {
-                        c0 = Math.fma(kc[kOff + d * g], q[qOff + d], c0);
-                        c1 = Math.fma(kc[kOff + (d + 1) * g], q[qOff + d + 1], c1);
-                        c2 = Math.fma(kc[kOff + (d + 2) * g], q[qOff + d + 2], c2);
-                        c3 = Math.fma(kc[kOff + (d + 3) * g], q[qOff + d + 3], c3);
-                    }
-                    for (; d < hd; d++) {
-                        c0 = Math.fma(kc[kOff + d * g], q[qOff + d], c0);
-                    }
-                    float s = (c0 + c1) + (c2 + c3);
-                    s *= scale;
-                    if (softcap > 0) {
-                        s = Activations.softcap(s, softcap);
-                    }
-                    scores[j] = s;
-                    max = Math.max(max, s);
+                    acc = FloatVector.fromArray(Simd.F, vc, slot * vDim + kvh * vd + d0)
+                            .fma(FloatVector.broadcast(Simd.F, scores[j] * inv), acc);
                 }
                 j0 = jEnd;
             }
-            // the same exponentials whether or not the JIT has compiled this loop (see Exponentials)
-            double sum = Exponentials.expShifted(scores, first, p + 1, max, 1f, scores, groupScores);
-            float inv = (float) (1.0 / sum);
-            int oOff = t * heads * vd + h * vd;
-            // the weighted sum of the values, 16 output lanes at a time held in a register over all positions
-            for (int d0 = 0; d0 < vVectors; d0 += 16) {
-                FloatVector acc = FloatVector.zero(Simd.F);
-                for (int j0 = first; j0 <= p; ) {
-                    int slot = j0 % bs;
-                    int jEnd = Math.min(p + 1, j0 - slot + bs);
-                    float[] vc = kv.values(l, table[j0 / bs]);
-                    for (int j = j0; j < jEnd; j++, slot++) {
-                        acc = FloatVector.fromArray(Simd.F, vc, slot * vDim + kvh * vd + d0)
-                                .fma(FloatVector.broadcast(Simd.F, scores[j] * inv), acc);
+            acc.intoArray(out, oOff + d0);
+        }
+        for (int d = vVectors; d < vd; d++) {
+            out[oOff + d] = 0;
+        }
+        if (vVectors < vd) {
+            for (int j0 = first; j0 <= p; ) {
+                int slot = j0 % bs;
+                int jEnd = Math.min(p + 1, j0 - slot + bs);
+                float[] vc = kv.values(l, table[j0 / bs]);
+                for (int j = j0; j < jEnd; j++, slot++) {
+                    float w = scores[j] * inv;
+                    int vOff = slot * vDim + kvh * vd;
+                    for (int d = vVectors; d < vd; d++) {
+                        out[oOff + d] += w * vc[vOff + d];
                     }
-                    j0 = jEnd;
                 }
-                acc.intoArray(out, oOff + d0);
+                j0 = jEnd;
             }
-            for (int d = vVectors; d < vd; d++) {
-                out[oOff + d] = 0;
-            }
-            if (vVectors < vd) {
-                for (int j0 = first; j0 <= p; ) {
-                    int slot = j0 % bs;
-                    int jEnd = Math.min(p + 1, j0 - slot + bs);
-                    float[] vc = kv.values(l, table[j0 / bs]);
-                    for (int j = j0; j < jEnd; j++, slot++) {
-                        float w = scores[j] * inv;
-                        int vOff = slot * vDim + kvh * vd;
-                        for (int d = vVectors; d < vd; d++) {
-                            out[oOff + d] += w * vc[vOff + d];
-                        }
+        }
+    }
+
+    /**
+     * Attention of query heads {@code h0 .. h0 + 3} of row {@code t}, which share a key/value head: each key vector
+     * (one element of 16 positions) and each value vector is loaded once for the four heads. Every head's arithmetic
+     * is {@link #attendHead}'s grouped path, operation for operation, so its output is bit for bit the same.
+     */
+    private void attendFourHeads(int worker, int t, int h0) {
+        PagedKvCache kv = attnKv;
+        int l = attnLayer;
+        int window = attnWindow;
+        int heads = c.heads();
+        int hd = c.headDim();
+        int vd = c.valueDim();
+        int qDim = c.qDim();
+        int vDim = c.vDim();
+        float scale = (float) (1.0 / Math.sqrt(hd));
+        float softcap = c.attnSoftcap();
+        int bs = kv.blockSize();
+        int g = kv.keyGroup();
+        float[] groupScores = attnGroupScores[worker];
+        float[] out = attnOut.values();
+        int kvh = h0 / c.groupSize();
+        int p = positions[t];
+        int[] table = tables[t];
+        int len = p + 1;
+        // head k's scores at [k * len, (k + 1) * len)
+        float[] scores = scoreScratch(worker, 4 * len);
+        int first = window > 0 ? Math.max(0, p - window + 1) : 0;
+        int q0 = t * qDim + h0 * hd;
+        int q1 = q0 + hd;
+        int q2 = q1 + hd;
+        int q3 = q2 + hd;
+        float max0 = Float.NEGATIVE_INFINITY;
+        float max1 = max0;
+        float max2 = max0;
+        float max3 = max0;
+        FloatVector vmax0 = FloatVector.broadcast(Simd.F, Float.NEGATIVE_INFINITY);
+        FloatVector vmax1 = vmax0;
+        FloatVector vmax2 = vmax0;
+        FloatVector vmax3 = vmax0;
+        for (int j0 = first; j0 <= p; ) {
+            int slot = j0 % bs;
+            int jEnd = Math.min(p + 1, j0 - slot + bs);
+            float[] kc = kv.keys(l, table[j0 / bs]);
+            while (j0 < jEnd) {
+                int g0 = slot - slot % g;
+                int base = kv.keyIndex(g0, kvh * hd);
+                FloatVector a00 = FloatVector.zero(Simd.F);
+                FloatVector a01 = a00;
+                FloatVector a02 = a00;
+                FloatVector a03 = a00;
+                FloatVector a10 = a00;
+                FloatVector a11 = a00;
+                FloatVector a12 = a00;
+                FloatVector a13 = a00;
+                FloatVector a20 = a00;
+                FloatVector a21 = a00;
+                FloatVector a22 = a00;
+                FloatVector a23 = a00;
+                FloatVector a30 = a00;
+                FloatVector a31 = a00;
+                FloatVector a32 = a00;
+                FloatVector a33 = a00;
+                int d = 0;
+                for (; d + 4 <= hd; d += 4) {
+                    int o = base + d * g;
+                    FloatVector k0 = FloatVector.fromArray(Simd.F, kc, o);
+                    FloatVector k1 = FloatVector.fromArray(Simd.F, kc, o + g);
+                    FloatVector k2 = FloatVector.fromArray(Simd.F, kc, o + 2 * g);
+                    FloatVector k3 = FloatVector.fromArray(Simd.F, kc, o + 3 * g);
+                    a00 = k0.fma(FloatVector.broadcast(Simd.F, q[q0 + d]), a00);
+                    a01 = k1.fma(FloatVector.broadcast(Simd.F, q[q0 + d + 1]), a01);
+                    a02 = k2.fma(FloatVector.broadcast(Simd.F, q[q0 + d + 2]), a02);
+                    a03 = k3.fma(FloatVector.broadcast(Simd.F, q[q0 + d + 3]), a03);
+                    a10 = k0.fma(FloatVector.broadcast(Simd.F, q[q1 + d]), a10);
+                    a11 = k1.fma(FloatVector.broadcast(Simd.F, q[q1 + d + 1]), a11);
+                    a12 = k2.fma(FloatVector.broadcast(Simd.F, q[q1 + d + 2]), a12);
+                    a13 = k3.fma(FloatVector.broadcast(Simd.F, q[q1 + d + 3]), a13);
+                    a20 = k0.fma(FloatVector.broadcast(Simd.F, q[q2 + d]), a20);
+                    a21 = k1.fma(FloatVector.broadcast(Simd.F, q[q2 + d + 1]), a21);
+                    a22 = k2.fma(FloatVector.broadcast(Simd.F, q[q2 + d + 2]), a22);
+                    a23 = k3.fma(FloatVector.broadcast(Simd.F, q[q2 + d + 3]), a23);
+                    a30 = k0.fma(FloatVector.broadcast(Simd.F, q[q3 + d]), a30);
+                    a31 = k1.fma(FloatVector.broadcast(Simd.F, q[q3 + d + 1]), a31);
+                    a32 = k2.fma(FloatVector.broadcast(Simd.F, q[q3 + d + 2]), a32);
+                    a33 = k3.fma(FloatVector.broadcast(Simd.F, q[q3 + d + 3]), a33);
+                }
+                for (; d < hd; d++) {
+                    FloatVector k0 = FloatVector.fromArray(Simd.F, kc, base + d * g);
+                    a00 = k0.fma(FloatVector.broadcast(Simd.F, q[q0 + d]), a00);
+                    a10 = k0.fma(FloatVector.broadcast(Simd.F, q[q1 + d]), a10);
+                    a20 = k0.fma(FloatVector.broadcast(Simd.F, q[q2 + d]), a20);
+                    a30 = k0.fma(FloatVector.broadcast(Simd.F, q[q3 + d]), a30);
+                }
+                FloatVector s0v = a00.add(a01).add(a02.add(a03)).mul(scale);
+                FloatVector s1v = a10.add(a11).add(a12.add(a13)).mul(scale);
+                FloatVector s2v = a20.add(a21).add(a22.add(a23)).mul(scale);
+                FloatVector s3v = a30.add(a31).add(a32.add(a33)).mul(scale);
+                if (softcap <= 0 && slot == g0 && j0 + g <= jEnd) {
+                    // a whole group of 16 positions: its scores go to the heads' rows as vectors
+                    s0v.intoArray(scores, j0);
+                    s1v.intoArray(scores, len + j0);
+                    s2v.intoArray(scores, 2 * len + j0);
+                    s3v.intoArray(scores, 3 * len + j0);
+                    vmax0 = vmax0.max(s0v);
+                    vmax1 = vmax1.max(s1v);
+                    vmax2 = vmax2.max(s2v);
+                    vmax3 = vmax3.max(s3v);
+                    j0 += g;
+                    slot += g;
+                    continue;
+                }
+                s0v.intoArray(groupScores, 0);
+                s1v.intoArray(groupScores, 16);
+                s2v.intoArray(groupScores, 32);
+                s3v.intoArray(groupScores, 48);
+                int stop = Math.min(jEnd, j0 + g - (slot - g0));
+                for (; j0 < stop; j0++, slot++) {
+                    int e = slot - g0;
+                    float s0 = groupScores[e];
+                    float s1 = groupScores[16 + e];
+                    float s2 = groupScores[32 + e];
+                    float s3 = groupScores[48 + e];
+                    if (softcap > 0) {
+                        s0 = Activations.softcap(s0, softcap);
+                        s1 = Activations.softcap(s1, softcap);
+                        s2 = Activations.softcap(s2, softcap);
+                        s3 = Activations.softcap(s3, softcap);
                     }
-                    j0 = jEnd;
+                    scores[j0] = s0;
+                    scores[len + j0] = s1;
+                    scores[2 * len + j0] = s2;
+                    scores[3 * len + j0] = s3;
+                    max0 = Math.max(max0, s0);
+                    max1 = Math.max(max1, s1);
+                    max2 = Math.max(max2, s2);
+                    max3 = Math.max(max3, s3);
                 }
             }
+            j0 = jEnd;
+        }
+        // the largest score is the same value whichever way it is found
+        max0 = Math.max(max0, vmax0.reduceLanes(VectorOperators.MAX));
+        max1 = Math.max(max1, vmax1.reduceLanes(VectorOperators.MAX));
+        max2 = Math.max(max2, vmax2.reduceLanes(VectorOperators.MAX));
+        max3 = Math.max(max3, vmax3.reduceLanes(VectorOperators.MAX));
+        // each head's softmax as attendHead's, then its weights scores[j] * inv in place (the same products)
+        normalize(scores, first, len, max0, groupScores);
+        normalize(scores, len + first, 2 * len, max1, groupScores);
+        normalize(scores, 2 * len + first, 3 * len, max2, groupScores);
+        normalize(scores, 3 * len + first, 4 * len, max3, groupScores);
+        int o0 = t * heads * vd + h0 * vd;
+        for (int d0 = 0; d0 < vd; d0 += 16) {
+            FloatVector acc0 = FloatVector.zero(Simd.F);
+            FloatVector acc1 = acc0;
+            FloatVector acc2 = acc0;
+            FloatVector acc3 = acc0;
+            for (int j0 = first; j0 <= p; ) {
+                int slot = j0 % bs;
+                int jEnd = Math.min(p + 1, j0 - slot + bs);
+                float[] vc = kv.values(l, table[j0 / bs]);
+                for (int j = j0; j < jEnd; j++, slot++) {
+                    FloatVector v = FloatVector.fromArray(Simd.F, vc, slot * vDim + kvh * vd + d0);
+                    acc0 = v.fma(FloatVector.broadcast(Simd.F, scores[j]), acc0);
+                    acc1 = v.fma(FloatVector.broadcast(Simd.F, scores[len + j]), acc1);
+                    acc2 = v.fma(FloatVector.broadcast(Simd.F, scores[2 * len + j]), acc2);
+                    acc3 = v.fma(FloatVector.broadcast(Simd.F, scores[3 * len + j]), acc3);
+                }
+                j0 = jEnd;
+            }
+            acc0.intoArray(out, o0 + d0);
+            acc1.intoArray(out, o0 + vd + d0);
+            acc2.intoArray(out, o0 + 2 * vd + d0);
+            acc3.intoArray(out, o0 + 3 * vd + d0);
+        }
+    }
+
+    /** {@code scores[from, to)} become their softmax weights: exp(s - max) / sum, the sum in double. */
+    private static void normalize(float[] scores, int from, int to, float max, float[] lanes) {
+        // the same exponentials whether or not the JIT has compiled this loop (see Exponentials)
+        double sum = Exponentials.expShifted(scores, from, to, max, 1f, scores, lanes);
+        float inv = (float) (1.0 / sum);
+        for (int j = from; j < to; j++) {
+            scores[j] *= inv;
         }
     }
 
@@ -359,7 +569,7 @@ final class CpuForwardPass {
         attnKv = kv;
         attnLayer = l;
         attnWindow = local ? c.slidingWindow() : 0;
-        pool.parallelFor(n * c.heads(), attentionBody);
+        pool.parallelFor(n * c.kvHeads(), attentionBody);
         attnKv = null;
         attnOut.set(n);
         matMul.apply(layer.w().wo(), attnOut, proj);

@@ -63,12 +63,14 @@ class BatchedSessionTest {
     static Path synthesized;
 
     /**
-     * The cases: shared test models, and synthesized ones with rows of 1024 elements, where the CPU backend takes its
+     * The cases: shared test models (tiny-qwen3 has four query heads to a key/value head: alone, in a session whose
+     * keys are grouped by 16 positions, they take {@link CpuForwardPass}'s four-heads-at-a-time attention; in the
+     * batch of 4-slot blocks, one head and one position at a time), and synthesized ones with rows of 1024 elements, where the CPU backend takes its
      * wide kernels (Q8_0's float form and small-batch token path, repacked Q4_K).
      */
     @ParameterizedTest
     @ValueSource(strings = {"stories260K.gguf", "tiny/tiny-llama-q8_0.gguf", "tiny/tiny-gemma2-q8_0.gguf",
-            "tiny/tiny-phi3-q4_0.gguf", "tiny/tiny-qwen2-f32.gguf", "synth-wide-q8_0", "synth-wide-q4_k",
+            "tiny/tiny-phi3-q4_0.gguf", "tiny/tiny-qwen2-f32.gguf", "tiny/tiny-qwen3-f32.gguf", "synth-wide-q8_0", "synth-wide-q4_k",
             "synth-wide-q4_k_m", "synth-wide-q5_k_m"})
     void batchedRowsMatchSingleSequences(String file) throws Exception {
         int[][] prompts = {
