@@ -52,6 +52,8 @@ final class CpuForwardPass {
     /** Per-thread scratch for the 16 scores of one key group, for up to four heads. */
     private final float[][] attnGroupScores;
     private PagedKvCache attnKv;
+    /** Whether the attention in progress takes items of (row, key/value head), four query heads at a time. */
+    private boolean attnFourHeads;
     private int attnLayer;
     private int attnWindow;
 
@@ -150,26 +152,31 @@ final class CpuForwardPass {
     }
 
     /**
-     * Attention for items {@code [start, end)} of (row, key/value head): for each of the query heads that share the
-     * key/value head, scores against the row's sequence up to its own position, softmax, and the weighted sum of the
-     * values. Where the hardware has 16-lane vectors and the keys are kept in groups of 16 positions
-     * ({@link PagedKvCache#keyIndex}), 16 scores are computed at a time, each lane one position's dot product, and
-     * query heads that share keys and values (grouped-query attention) go four at a time, each key and value vector
-     * loaded once for the four ({@link #attendFourHeads}); otherwise one position at a time, in the same arithmetic
-     * (four chains of fused multiply-adds over the head's elements, then added), so a score depends neither on the KV
-     * block size nor on the heads beside it.
+     * Attention for items {@code [start, end)} of (row, key/value head), or of (row, head) where
+     * {@link #attnFourHeads} is false: for each query head, scores against the row's sequence up to its own position,
+     * softmax, and the weighted sum of the values. Where the hardware has 16-lane vectors and the keys are kept in
+     * groups of 16 positions ({@link PagedKvCache#keyIndex}), 16 scores are computed at a time, each lane one
+     * position's dot product, and query heads that share keys and values (grouped-query attention) go four at a time,
+     * each key and value vector loaded once for the four ({@link #attendFourHeads}); otherwise one position at a time,
+     * in the same arithmetic (four chains of fused multiply-adds over the head's elements, then added), so a score
+     * depends neither on the KV block size nor on the heads beside it.
      */
     private void attendRows(int start, int end) {
         int worker = pool.workerIndex();
+        if (!attnFourHeads) {
+            int heads = c.heads();
+            for (int i = start; i < end; i++) {
+                attendHead(worker, i / heads, i % heads);
+            }
+            return;
+        }
         int kvHeads = c.kvHeads();
         int group = c.groupSize();
-        boolean fourAtATime = Simd.WIDE_VECTORS && attnKv.keyGroup() == Simd.F.length()
-                && c.valueDim() % Simd.F.length() == 0;
         for (int i = start; i < end; i++) {
             int t = i / kvHeads;
             int h0 = i % kvHeads * group;
             int j = 0;
-            for (; fourAtATime && j + 4 <= group; j += 4) {
+            for (; j + 4 <= group; j += 4) {
                 attendFourHeads(worker, t, h0 + j);
             }
             for (; j < group; j++) {
@@ -569,7 +576,11 @@ final class CpuForwardPass {
         attnKv = kv;
         attnLayer = l;
         attnWindow = local ? c.slidingWindow() : 0;
-        pool.parallelFor(n * c.kvHeads(), attentionBody);
+        // four heads at a time where they share keys and values, the work split by key/value head, unless that
+        // leaves too few items for the threads (a decode step on a many-core machine): then by head
+        attnFourHeads = Simd.WIDE_VECTORS && kv.keyGroup() == Simd.F.length() && c.valueDim() % Simd.F.length() == 0
+                && c.groupSize() >= 4 && n * c.kvHeads() >= 4 * pool.threads();
+        pool.parallelFor(attnFourHeads ? n * c.kvHeads() : n * c.heads(), attentionBody);
         attnKv = null;
         attnOut.set(n);
         matMul.apply(layer.w().wo(), attnOut, proj);
