@@ -33,10 +33,6 @@ final class Activations {
         return GELU_TABLE[Float.floatToFloat16(x) & 0xFFFF];
     }
 
-    static float silu(float x) {
-        return x / (1.0f + (float) Math.exp(-x));
-    }
-
     /** out = x / rms(x) * weight, accumulating the sum of squares in double as ggml does. */
     static void rmsNorm(float[] out, int outOff, float[] x, int xOff, float[] weight, int n, float eps) {
         double sum = 0;

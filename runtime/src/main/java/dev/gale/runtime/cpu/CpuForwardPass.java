@@ -617,19 +617,21 @@ final class CpuForwardPass {
         int ff = c.ffnDim();
         float[] h = hidden.values();
         float[] upValues = gatedFused ? gate : up;
+        boolean gelu = c.architecture().isGemma();
         for (int i = start; i < end; ) {
             int t = i / ff;
             int stop = Math.min(end, (t + 1) * ff);
             int g = gatedFused ? i + t * ff : i;
             int u = gatedFused ? g + ff : i;
-            for (; i < stop; i++, g++, u++) {
-                h[i] = act(gate[g]) * upValues[u];
+            if (gelu) {
+                for (; i < stop; i++, g++, u++) {
+                    h[i] = Activations.gelu(gate[g]) * upValues[u];
+                }
+            } else {
+                Exponentials.siluTimes(gate, g, upValues, u, h, i, stop - i);
+                i = stop;
             }
         }
-    }
-
-    private float act(float v) {
-        return c.architecture().isGemma() ? Activations.gelu(v) : Activations.silu(v);
     }
 
     /** x += (postNorm == null ? delta : rmsNorm(delta) * postNorm). */

@@ -51,17 +51,7 @@ public final class Exponentials {
         if (i < bound) {
             FloatVector sum = FloatVector.zero(F);
             for (; i < bound; i += F.length()) {
-                FloatVector x = FloatVector.fromArray(F, src, i).sub(shift).mul(scale);
-                VectorMask<Float> under = x.compare(VectorOperators.LT, MIN_ARGUMENT);
-                x = x.max(MIN_ARGUMENT).min(MAX_ARGUMENT);
-                FloatVector n = x.mul(LOG2E).add(ROUNDER).sub(ROUNDER);
-                FloatVector r = n.fma(FloatVector.broadcast(F, -LN2_HI), x);
-                r = n.fma(FloatVector.broadcast(F, -LN2_LO), r);
-                FloatVector p = r.fma(P0, P1).fma(r, FloatVector.broadcast(F, P2)).fma(r, FloatVector.broadcast(F, P3))
-                        .fma(r, FloatVector.broadcast(F, P4)).fma(r, FloatVector.broadcast(F, P5));
-                p = p.mul(r).mul(r).add(r).add(1f);
-                IntVector bits = ((IntVector) n.convert(VectorOperators.F2I, 0)).add(127).lanewise(VectorOperators.LSHL, 23);
-                FloatVector e = p.mul(bits.reinterpretAsFloats()).blend(0f, under);
+                FloatVector e = exp(FloatVector.fromArray(F, src, i).sub(shift).mul(scale));
                 e.intoArray(dst, i);
                 sum = sum.add(e);
             }
@@ -76,6 +66,37 @@ public final class Exponentials {
             total += e;
         }
         return total;
+    }
+
+    /** e^x of every lane, each lane {@link #exp(float)}'s value. */
+    private static FloatVector exp(FloatVector arg) {
+        VectorMask<Float> under = arg.compare(VectorOperators.LT, MIN_ARGUMENT);
+        FloatVector x = arg.max(MIN_ARGUMENT).min(MAX_ARGUMENT);
+        FloatVector n = x.mul(LOG2E).add(ROUNDER).sub(ROUNDER);
+        FloatVector r = n.fma(FloatVector.broadcast(F, -LN2_HI), x);
+        r = n.fma(FloatVector.broadcast(F, -LN2_LO), r);
+        FloatVector p = r.fma(P0, P1).fma(r, FloatVector.broadcast(F, P2)).fma(r, FloatVector.broadcast(F, P3))
+                .fma(r, FloatVector.broadcast(F, P4)).fma(r, FloatVector.broadcast(F, P5));
+        p = p.mul(r).mul(r).add(r).add(1f);
+        IntVector bits = ((IntVector) n.convert(VectorOperators.F2I, 0)).add(127).lanewise(VectorOperators.LSHL, 23);
+        return p.mul(bits.reinterpretAsFloats()).blend(0f, under);
+    }
+
+    /**
+     * {@code out[o + i] = silu(gate[g + i]) × up[u + i]} for i in {@code [0, n)}: the gated activation of a SiLU
+     * feed-forward block, silu(x) = x / (1 + e^−x) with this class's e^x, the same value in every lane and in the scalar
+     * tail, compiled or not.
+     */
+    public static void siluTimes(float[] gate, int g, float[] up, int u, float[] out, int o, int n) {
+        int i = 0;
+        for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+            FloatVector x = FloatVector.fromArray(F, gate, g + i);
+            x.div(exp(x.neg()).add(1f)).mul(FloatVector.fromArray(F, up, u + i)).intoArray(out, o + i);
+        }
+        for (; i < n; i++) {
+            float x = gate[g + i];
+            out[o + i] = x / (1f + exp(-x)) * up[u + i];
+        }
     }
 
     /** e^x by the same polynomial, one value. */
