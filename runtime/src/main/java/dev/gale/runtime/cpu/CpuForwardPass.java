@@ -185,6 +185,11 @@ final class CpuForwardPass {
         }
     }
 
+    /** Whether 16 positions' scores come out of one vector: 16-lane vectors and keys kept in groups of 16. */
+    private static boolean groupedKeys(PagedKvCache kv) {
+        return Simd.WIDE_VECTORS && kv.keyGroup() == Simd.F.length();
+    }
+
     /** Per-thread score scratch of at least {@code size} floats. */
     private float[] scoreScratch(int worker, int size) {
         float[] scores = attnScores[worker];
@@ -212,7 +217,7 @@ final class CpuForwardPass {
         // keys in groups of 16 positions (PagedKvCache.keyIndex) give 16 scores per vector; the weighted value sums
         // are done 16 lanes at a time
         int g = kv.keyGroup();
-        boolean grouped = Simd.WIDE_VECTORS && g == Simd.F.length();
+        boolean grouped = groupedKeys(kv);
         float[] groupScores = attnGroupScores[worker];
         int vVectors = Simd.WIDE_VECTORS ? vd & ~15 : 0;
         float[] out = attnOut.values();
@@ -291,9 +296,7 @@ final class CpuForwardPass {
             }
             j0 = jEnd;
         }
-        // the same exponentials whether or not the JIT has compiled this loop (see Exponentials)
-        double sum = Exponentials.expShifted(scores, first, p + 1, max, 1f, scores, groupScores);
-        float inv = (float) (1.0 / sum);
+        normalize(scores, first, p + 1, max, groupScores);
         int oOff = t * heads * vd + h * vd;
         // the weighted sum of the values, 16 output lanes at a time held in a register over all positions
         for (int d0 = 0; d0 < vVectors; d0 += 16) {
@@ -304,7 +307,7 @@ final class CpuForwardPass {
                 float[] vc = kv.values(l, table[j0 / bs]);
                 for (int j = j0; j < jEnd; j++, slot++) {
                     acc = FloatVector.fromArray(Simd.F, vc, slot * vDim + kvh * vd + d0)
-                            .fma(FloatVector.broadcast(Simd.F, scores[j] * inv), acc);
+                            .fma(FloatVector.broadcast(Simd.F, scores[j]), acc);
                 }
                 j0 = jEnd;
             }
@@ -319,7 +322,7 @@ final class CpuForwardPass {
                 int jEnd = Math.min(p + 1, j0 - slot + bs);
                 float[] vc = kv.values(l, table[j0 / bs]);
                 for (int j = j0; j < jEnd; j++, slot++) {
-                    float w = scores[j] * inv;
+                    float w = scores[j];
                     int vOff = slot * vDim + kvh * vd;
                     for (int d = vVectors; d < vd; d++) {
                         out[oOff + d] += w * vc[vOff + d];
@@ -475,7 +478,7 @@ final class CpuForwardPass {
         max1 = Math.max(max1, vmax1.reduceLanes(VectorOperators.MAX));
         max2 = Math.max(max2, vmax2.reduceLanes(VectorOperators.MAX));
         max3 = Math.max(max3, vmax3.reduceLanes(VectorOperators.MAX));
-        // each head's softmax as attendHead's, then its weights scores[j] * inv in place (the same products)
+        // each head's softmax as attendHead's
         normalize(scores, first, len, max0, groupScores);
         normalize(scores, len + first, 2 * len, max1, groupScores);
         normalize(scores, 2 * len + first, 3 * len, max2, groupScores);
@@ -506,7 +509,10 @@ final class CpuForwardPass {
         }
     }
 
-    /** {@code scores[from, to)} become their softmax weights: exp(s - max) / sum, the sum in double. */
+    /**
+     * {@code scores[from, to)} become their softmax weights: exp(s − max) times the float reciprocal of their sum (the
+     * sum in double), which the weighted sum of the values then reads.
+     */
     private static void normalize(float[] scores, int from, int to, float max, float[] lanes) {
         // the same exponentials whether or not the JIT has compiled this loop (see Exponentials)
         double sum = Exponentials.expShifted(scores, from, to, max, 1f, scores, lanes);
@@ -578,7 +584,7 @@ final class CpuForwardPass {
         attnWindow = local ? c.slidingWindow() : 0;
         // four heads at a time where they share keys and values, the work split by key/value head, unless that
         // leaves too few items for the threads (a decode step on a many-core machine): then by head
-        attnFourHeads = Simd.WIDE_VECTORS && kv.keyGroup() == Simd.F.length() && c.valueDim() % Simd.F.length() == 0
+        attnFourHeads = groupedKeys(kv) && c.valueDim() % Simd.F.length() == 0
                 && c.groupSize() >= 4 && n * c.kvHeads() >= 4 * pool.threads();
         pool.parallelFor(attnFourHeads ? n * c.kvHeads() : n * c.heads(), attentionBody);
         attnKv = null;
