@@ -157,10 +157,7 @@ public final class CpuBenchmark {
                 }
             }
             bandwidth = Math.max(bandwidth, bandwidth(o.threads()));
-            double peak;
-            try (WorkerPool pool = new WorkerPool(o.threads())) {
-                peak = FmaPeak.measure(pool);
-            }
+            double peak = fmaPeak(o.threads());
             return new Result(path.getFileName().toString(), matrixTypes(model),
                     engine.weightBytesPerToken().orElse(model.weights().bytesPerToken()) / 1e9, decode, prefill,
                     bandwidth, prefillGigaflopsPerToken(model, prompt.length), peak);
@@ -170,6 +167,12 @@ public final class CpuBenchmark {
     private static double bandwidth(int threads) {
         try (WorkerPool pool = new WorkerPool(threads); MemoryBandwidth probe = new MemoryBandwidth(1L << 30)) {
             return probe.measure(pool, 5);
+        }
+    }
+
+    private static double fmaPeak(int threads) {
+        try (WorkerPool pool = new WorkerPool(threads)) {
+            return FmaPeak.measure(pool);
         }
     }
 
