@@ -15,17 +15,18 @@ import jdk.incubator.vector.FloatVector;
  *   <li>Each block of 32 gives the sum of its 32 products. For Q8_0 and Q4_0 weights (against Q8_0 activations)
  *       the products are integers and every partial sum is below 2^24, so the block sum is exact whatever the
  *       order;</li>
- *   <li>block {@code b} adds {@code sum × (weight scale × activation scale)} (scales of 1 for F16 and BF16) with
- *       one fused multiply-add into accumulator slot {@code b mod 16};</li>
- *   <li>the 16 slots are summed as {@link Simd#sum16}'s halving tree.</li>
+ *   <li>block {@code b} adds {@code sum × (weight scale × activation scale)} (scales of 1 for F16 and BF16) to the
+ *       row and token's running sum with one fused multiply-add, block after block: in registers for a single tile,
+ *       in a small array that stays in the first-level cache for a pair (24 running sums and 24 block sums do not
+ *       fit the 32 vector registers together).</li>
  * </ol>
  * For Q8_0 and Q4_0 this is ggml's rounding up to the order of the float additions (ggml keeps 8 lanes of
  * 4-product sums, as the decode kernels {@link Q8_0Kernel#dot} and {@link Q4_0Kernel#dot} do); for F16 and BF16 the
  * order differs from the decode kernels' 16-lane chains. Every golden in ../shared/golden passes. A token's
  * result in a batch therefore agrees with its result alone to float rounding, not bit for bit (the decode kernels
  * cannot afford this order: it needs each block's sum across the lanes of a vector). Each result depends only on
- * its own weight row and token, never on the rest of the batch. (F32 batches keep {@link FloatGemm}, bit for bit
- * equal to the decode kernel.)
+ * its own weight row and token, never on the rest of the batch: a tile and a pair add in the same order. (F32
+ * batches keep {@link FloatGemm}, bit for bit equal to the decode kernel.)
  */
 final class BlockGemm {
     static final int BLOCK = 32;
@@ -33,12 +34,8 @@ final class BlockGemm {
     static final int ROWS = 12;
     /** Tokens of an activation tile: the float lanes of a vector. */
     static final int TILE = 16;
-    /** Accumulator slots per (row, token); block b adds into slot b mod SLOTS. */
-    static final int SLOTS = 16;
-    /** Floats of one slot in the accumulator array: ROWS rows × two tiles. */
-    static final int SLOT_FLOATS = ROWS * 2 * TILE;
-    /** Floats of the accumulator array a batched product needs. */
-    static final int ACCUMULATOR_FLOATS = SLOTS * SLOT_FLOATS;
+    /** Floats of the running sums a batched product needs: ROWS rows × two tiles. */
+    static final int ACCUMULATOR_FLOATS = ROWS * 2 * TILE;
     /**
      * Batches of at least this many tokens take the batched product; fewer run the decode kernel per token (a
      * 16-token tile is then mostly padding: 4 tokens of the 1B shape ran at 6.2–8.0 tok/s here against 10.8 per
@@ -66,10 +63,10 @@ final class BlockGemm {
     /**
      * Rows {@code [0, rows)} of the panel times tokens {@code [0, n)} of {@code x} (prepared with
      * {@link ActivationRows#prepareTiles}) into {@code out[t * outStride + outOffset + r]}; {@code acc} holds
-     * {@link #ACCUMULATOR_FLOATS} floats and {@code lanes} at least 16.
+     * {@link #ACCUMULATOR_FLOATS} floats.
      */
-    static void multiply(float[] panel, float[] scales, ActivationRows x, int rows, float[] acc, float[] lanes,
-                         float[] out, int outStride, int outOffset) {
+    static void multiply(float[] panel, float[] scales, ActivationRows x, int rows, float[] acc, float[] out,
+                         int outStride, int outOffset) {
         int n = x.rows();
         int width = x.blockWidth();
         int blocks = width / BLOCK;
@@ -77,7 +74,6 @@ final class BlockGemm {
         float[] xt = x.tiles;
         float[] xs = x.tileScales;
         for (int tile = 0; tile < tiles; tile += 2) {
-            Arrays.fill(acc, 0f);
             boolean pair = tile + 1 < tiles;
             if (pair) {
                 tilePair(panel, scales, xt, tile * width * TILE, (tile + 1) * width * TILE, xs, tile * blocks * TILE,
@@ -89,35 +85,25 @@ final class BlockGemm {
                 int t0 = (tile + v) * TILE;
                 int count = Math.min(TILE, n - t0);
                 for (int r = 0; r < rows; r++) {
-                    slotSum(acc, r * 2 * TILE + v * TILE, lanes);
+                    int o = r * 2 * TILE + v * TILE;
                     for (int l = 0; l < count; l++) {
-                        out[(t0 + l) * outStride + outOffset + r] = lanes[l];
+                        out[(t0 + l) * outStride + outOffset + r] = acc[o + l];
                     }
                 }
             }
         }
     }
 
-    /** {@code lanes[0..16)} = the halving-tree sum ({@link Simd#sum16}'s order) of the 16 slots' vectors at o. */
-    private static void slotSum(float[] acc, int o, float[] lanes) {
-        FloatVector u0 = FloatVector.fromArray(F, acc, o).add(FloatVector.fromArray(F, acc, o + 8 * SLOT_FLOATS))
-                .add(FloatVector.fromArray(F, acc, o + 4 * SLOT_FLOATS).add(FloatVector.fromArray(F, acc, o + 12 * SLOT_FLOATS)));
-        FloatVector u1 = FloatVector.fromArray(F, acc, o + SLOT_FLOATS).add(FloatVector.fromArray(F, acc, o + 9 * SLOT_FLOATS))
-                .add(FloatVector.fromArray(F, acc, o + 5 * SLOT_FLOATS).add(FloatVector.fromArray(F, acc, o + 13 * SLOT_FLOATS)));
-        FloatVector u2 = FloatVector.fromArray(F, acc, o + 2 * SLOT_FLOATS).add(FloatVector.fromArray(F, acc, o + 10 * SLOT_FLOATS))
-                .add(FloatVector.fromArray(F, acc, o + 6 * SLOT_FLOATS).add(FloatVector.fromArray(F, acc, o + 14 * SLOT_FLOATS)));
-        FloatVector u3 = FloatVector.fromArray(F, acc, o + 3 * SLOT_FLOATS).add(FloatVector.fromArray(F, acc, o + 11 * SLOT_FLOATS))
-                .add(FloatVector.fromArray(F, acc, o + 7 * SLOT_FLOATS).add(FloatVector.fromArray(F, acc, o + 15 * SLOT_FLOATS)));
-        u0.add(u2).add(u1.add(u3)).intoArray(lanes, 0);
-    }
-
     /*
      * The two tile kernels: 12 weight rows × 32 tokens (two tiles) and × 16 tokens. Per block, 24 (12) vectors of
      * block sums in registers; each weight value broadcast once; then one fused multiply-add per vector into the
-     * block's slot. Written out in full: C2 keeps the accumulators in registers only for straight-line code.
+     * running sums, kept in {@code c} for a pair and in 12 more registers for a tile, which end in {@code c}
+     * (row r's tokens at {@code 32 r}, the pair's second tile at {@code 32 r + 16}). Written out in full: C2 keeps
+     * the accumulators in registers only for straight-line code.
      */
 
     private static void tilePair(float[] w, float[] ws, float[] xt, int xa, int xb, float[] xs, int sa, int sb, float[] c, int blocks) {
+        Arrays.fill(c, 0, ACCUMULATOR_FLOATS, 0f);
         for (int b = 0; b < blocks; b++) {
             FloatVector a0a = FloatVector.zero(F); FloatVector a0b = FloatVector.zero(F);
             FloatVector a1a = FloatVector.zero(F); FloatVector a1b = FloatVector.zero(F);
@@ -213,36 +199,47 @@ final class BlockGemm {
             }
             FloatVector sa0 = FloatVector.fromArray(F, xs, sa + b * TILE);
             FloatVector sb0 = FloatVector.fromArray(F, xs, sb + b * TILE);
-            int slot = (b & (SLOTS - 1)) * SLOT_FLOATS;
             int d = b * ROWS;
-            a0a.fma(sa0.mul(ws[d]), FloatVector.fromArray(F, c, slot)).intoArray(c, slot);
-            a0b.fma(sb0.mul(ws[d]), FloatVector.fromArray(F, c, slot + TILE)).intoArray(c, slot + TILE);
-            a1a.fma(sa0.mul(ws[d + 1]), FloatVector.fromArray(F, c, slot + 32)).intoArray(c, slot + 32);
-            a1b.fma(sb0.mul(ws[d + 1]), FloatVector.fromArray(F, c, slot + 32 + TILE)).intoArray(c, slot + 32 + TILE);
-            a2a.fma(sa0.mul(ws[d + 2]), FloatVector.fromArray(F, c, slot + 64)).intoArray(c, slot + 64);
-            a2b.fma(sb0.mul(ws[d + 2]), FloatVector.fromArray(F, c, slot + 64 + TILE)).intoArray(c, slot + 64 + TILE);
-            a3a.fma(sa0.mul(ws[d + 3]), FloatVector.fromArray(F, c, slot + 96)).intoArray(c, slot + 96);
-            a3b.fma(sb0.mul(ws[d + 3]), FloatVector.fromArray(F, c, slot + 96 + TILE)).intoArray(c, slot + 96 + TILE);
-            a4a.fma(sa0.mul(ws[d + 4]), FloatVector.fromArray(F, c, slot + 128)).intoArray(c, slot + 128);
-            a4b.fma(sb0.mul(ws[d + 4]), FloatVector.fromArray(F, c, slot + 128 + TILE)).intoArray(c, slot + 128 + TILE);
-            a5a.fma(sa0.mul(ws[d + 5]), FloatVector.fromArray(F, c, slot + 160)).intoArray(c, slot + 160);
-            a5b.fma(sb0.mul(ws[d + 5]), FloatVector.fromArray(F, c, slot + 160 + TILE)).intoArray(c, slot + 160 + TILE);
-            a6a.fma(sa0.mul(ws[d + 6]), FloatVector.fromArray(F, c, slot + 192)).intoArray(c, slot + 192);
-            a6b.fma(sb0.mul(ws[d + 6]), FloatVector.fromArray(F, c, slot + 192 + TILE)).intoArray(c, slot + 192 + TILE);
-            a7a.fma(sa0.mul(ws[d + 7]), FloatVector.fromArray(F, c, slot + 224)).intoArray(c, slot + 224);
-            a7b.fma(sb0.mul(ws[d + 7]), FloatVector.fromArray(F, c, slot + 224 + TILE)).intoArray(c, slot + 224 + TILE);
-            a8a.fma(sa0.mul(ws[d + 8]), FloatVector.fromArray(F, c, slot + 256)).intoArray(c, slot + 256);
-            a8b.fma(sb0.mul(ws[d + 8]), FloatVector.fromArray(F, c, slot + 256 + TILE)).intoArray(c, slot + 256 + TILE);
-            a9a.fma(sa0.mul(ws[d + 9]), FloatVector.fromArray(F, c, slot + 288)).intoArray(c, slot + 288);
-            a9b.fma(sb0.mul(ws[d + 9]), FloatVector.fromArray(F, c, slot + 288 + TILE)).intoArray(c, slot + 288 + TILE);
-            a10a.fma(sa0.mul(ws[d + 10]), FloatVector.fromArray(F, c, slot + 320)).intoArray(c, slot + 320);
-            a10b.fma(sb0.mul(ws[d + 10]), FloatVector.fromArray(F, c, slot + 320 + TILE)).intoArray(c, slot + 320 + TILE);
-            a11a.fma(sa0.mul(ws[d + 11]), FloatVector.fromArray(F, c, slot + 352)).intoArray(c, slot + 352);
-            a11b.fma(sb0.mul(ws[d + 11]), FloatVector.fromArray(F, c, slot + 352 + TILE)).intoArray(c, slot + 352 + TILE);
+            a0a.fma(sa0.mul(ws[d]), FloatVector.fromArray(F, c, 0)).intoArray(c, 0);
+            a0b.fma(sb0.mul(ws[d]), FloatVector.fromArray(F, c, TILE)).intoArray(c, TILE);
+            a1a.fma(sa0.mul(ws[d + 1]), FloatVector.fromArray(F, c, 32)).intoArray(c, 32);
+            a1b.fma(sb0.mul(ws[d + 1]), FloatVector.fromArray(F, c, 32 + TILE)).intoArray(c, 32 + TILE);
+            a2a.fma(sa0.mul(ws[d + 2]), FloatVector.fromArray(F, c, 64)).intoArray(c, 64);
+            a2b.fma(sb0.mul(ws[d + 2]), FloatVector.fromArray(F, c, 64 + TILE)).intoArray(c, 64 + TILE);
+            a3a.fma(sa0.mul(ws[d + 3]), FloatVector.fromArray(F, c, 96)).intoArray(c, 96);
+            a3b.fma(sb0.mul(ws[d + 3]), FloatVector.fromArray(F, c, 96 + TILE)).intoArray(c, 96 + TILE);
+            a4a.fma(sa0.mul(ws[d + 4]), FloatVector.fromArray(F, c, 128)).intoArray(c, 128);
+            a4b.fma(sb0.mul(ws[d + 4]), FloatVector.fromArray(F, c, 128 + TILE)).intoArray(c, 128 + TILE);
+            a5a.fma(sa0.mul(ws[d + 5]), FloatVector.fromArray(F, c, 160)).intoArray(c, 160);
+            a5b.fma(sb0.mul(ws[d + 5]), FloatVector.fromArray(F, c, 160 + TILE)).intoArray(c, 160 + TILE);
+            a6a.fma(sa0.mul(ws[d + 6]), FloatVector.fromArray(F, c, 192)).intoArray(c, 192);
+            a6b.fma(sb0.mul(ws[d + 6]), FloatVector.fromArray(F, c, 192 + TILE)).intoArray(c, 192 + TILE);
+            a7a.fma(sa0.mul(ws[d + 7]), FloatVector.fromArray(F, c, 224)).intoArray(c, 224);
+            a7b.fma(sb0.mul(ws[d + 7]), FloatVector.fromArray(F, c, 224 + TILE)).intoArray(c, 224 + TILE);
+            a8a.fma(sa0.mul(ws[d + 8]), FloatVector.fromArray(F, c, 256)).intoArray(c, 256);
+            a8b.fma(sb0.mul(ws[d + 8]), FloatVector.fromArray(F, c, 256 + TILE)).intoArray(c, 256 + TILE);
+            a9a.fma(sa0.mul(ws[d + 9]), FloatVector.fromArray(F, c, 288)).intoArray(c, 288);
+            a9b.fma(sb0.mul(ws[d + 9]), FloatVector.fromArray(F, c, 288 + TILE)).intoArray(c, 288 + TILE);
+            a10a.fma(sa0.mul(ws[d + 10]), FloatVector.fromArray(F, c, 320)).intoArray(c, 320);
+            a10b.fma(sb0.mul(ws[d + 10]), FloatVector.fromArray(F, c, 320 + TILE)).intoArray(c, 320 + TILE);
+            a11a.fma(sa0.mul(ws[d + 11]), FloatVector.fromArray(F, c, 352)).intoArray(c, 352);
+            a11b.fma(sb0.mul(ws[d + 11]), FloatVector.fromArray(F, c, 352 + TILE)).intoArray(c, 352 + TILE);
         }
     }
 
     private static void tile(float[] w, float[] ws, float[] xt, int xa, float[] xs, int sa, float[] c, int blocks) {
+        FloatVector s0 = FloatVector.zero(F);
+        FloatVector s1 = s0;
+        FloatVector s2 = s0;
+        FloatVector s3 = s0;
+        FloatVector s4 = s0;
+        FloatVector s5 = s0;
+        FloatVector s6 = s0;
+        FloatVector s7 = s0;
+        FloatVector s8 = s0;
+        FloatVector s9 = s0;
+        FloatVector s10 = s0;
+        FloatVector s11 = s0;
         for (int b = 0; b < blocks; b++) {
             FloatVector a0a = FloatVector.zero(F);
             FloatVector a1a = FloatVector.zero(F);
@@ -287,20 +284,31 @@ final class BlockGemm {
                 a11a = FloatVector.broadcast(F, w[p + 353]).fma(va, a11a);
             }
             FloatVector sa0 = FloatVector.fromArray(F, xs, sa + b * TILE);
-            int slot = (b & (SLOTS - 1)) * SLOT_FLOATS;
             int d = b * ROWS;
-            a0a.fma(sa0.mul(ws[d]), FloatVector.fromArray(F, c, slot)).intoArray(c, slot);
-            a1a.fma(sa0.mul(ws[d + 1]), FloatVector.fromArray(F, c, slot + 32)).intoArray(c, slot + 32);
-            a2a.fma(sa0.mul(ws[d + 2]), FloatVector.fromArray(F, c, slot + 64)).intoArray(c, slot + 64);
-            a3a.fma(sa0.mul(ws[d + 3]), FloatVector.fromArray(F, c, slot + 96)).intoArray(c, slot + 96);
-            a4a.fma(sa0.mul(ws[d + 4]), FloatVector.fromArray(F, c, slot + 128)).intoArray(c, slot + 128);
-            a5a.fma(sa0.mul(ws[d + 5]), FloatVector.fromArray(F, c, slot + 160)).intoArray(c, slot + 160);
-            a6a.fma(sa0.mul(ws[d + 6]), FloatVector.fromArray(F, c, slot + 192)).intoArray(c, slot + 192);
-            a7a.fma(sa0.mul(ws[d + 7]), FloatVector.fromArray(F, c, slot + 224)).intoArray(c, slot + 224);
-            a8a.fma(sa0.mul(ws[d + 8]), FloatVector.fromArray(F, c, slot + 256)).intoArray(c, slot + 256);
-            a9a.fma(sa0.mul(ws[d + 9]), FloatVector.fromArray(F, c, slot + 288)).intoArray(c, slot + 288);
-            a10a.fma(sa0.mul(ws[d + 10]), FloatVector.fromArray(F, c, slot + 320)).intoArray(c, slot + 320);
-            a11a.fma(sa0.mul(ws[d + 11]), FloatVector.fromArray(F, c, slot + 352)).intoArray(c, slot + 352);
+            s0 = a0a.fma(sa0.mul(ws[d]), s0);
+            s1 = a1a.fma(sa0.mul(ws[d + 1]), s1);
+            s2 = a2a.fma(sa0.mul(ws[d + 2]), s2);
+            s3 = a3a.fma(sa0.mul(ws[d + 3]), s3);
+            s4 = a4a.fma(sa0.mul(ws[d + 4]), s4);
+            s5 = a5a.fma(sa0.mul(ws[d + 5]), s5);
+            s6 = a6a.fma(sa0.mul(ws[d + 6]), s6);
+            s7 = a7a.fma(sa0.mul(ws[d + 7]), s7);
+            s8 = a8a.fma(sa0.mul(ws[d + 8]), s8);
+            s9 = a9a.fma(sa0.mul(ws[d + 9]), s9);
+            s10 = a10a.fma(sa0.mul(ws[d + 10]), s10);
+            s11 = a11a.fma(sa0.mul(ws[d + 11]), s11);
         }
+        s0.intoArray(c, 0);
+        s1.intoArray(c, 32);
+        s2.intoArray(c, 64);
+        s3.intoArray(c, 96);
+        s4.intoArray(c, 128);
+        s5.intoArray(c, 160);
+        s6.intoArray(c, 192);
+        s7.intoArray(c, 224);
+        s8.intoArray(c, 256);
+        s9.intoArray(c, 288);
+        s10.intoArray(c, 320);
+        s11.intoArray(c, 352);
     }
 }

@@ -257,7 +257,7 @@ public final class MatMul {
                     Arrays.fill(scales, b * BlockGemm.ROWS + rows, (b + 1) * BlockGemm.ROWS, 0f);
                 }
             }
-            BlockGemm.multiply(panel, scales, in, rows, acc, scratch, out, outStride, outOffset + r0);
+            BlockGemm.multiply(panel, scales, in, rows, acc, out, outStride, outOffset + r0);
         }
     }
 
