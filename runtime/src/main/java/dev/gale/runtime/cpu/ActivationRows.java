@@ -60,7 +60,8 @@ public final class ActivationRows {
     /**
      * The activation form of {@link #tilesAs} transposed into tiles of {@value BlockGemm#TILE} tokens for
      * {@link BlockGemm}, over the width rounded up to whole blocks of 32 ({@link #blockWidth()}): element k of token
-     * {@code 16 j + l} at {@code tiles[(j * blockWidth + k) * 16 + l]}; padding elements and tokens are 0.
+     * {@code 16 j + l} at {@code tiles[Simd.ALIGNED_FLOATS + (j * blockWidth + k) * 16 + l]}; padding elements and
+     * tokens are 0.
      */
     float[] tiles;
     /** Per tile and block of 32, the 16 tokens' block scales (Q8_0), or ones (F16, BF16). */
@@ -267,13 +268,14 @@ public final class ActivationRows {
         int tile = BlockGemm.TILE;
         int bw = blockWidth();
         int blocks = bw / Q8_0_BLOCK;
+        int a = Simd.ALIGNED_FLOATS;
         if (tiles == null) {
             int tiles = (capacityRows + tile - 1) / tile;
-            this.tiles = new float[tiles * tile * bw];
+            this.tiles = new float[a + tiles * tile * bw];
             tileScales = new float[tiles * tile * blocks];
         }
         int count = (rows + tile - 1) / tile;
-        Arrays.fill(tiles, 0, count * tile * bw, 0f);
+        Arrays.fill(tiles, a, a + count * tile * bw, 0f);
         Arrays.fill(tileScales, 0, count * tile * blocks, 0f);
         // written in order, each tile position by position; the rows are read 16 at a time
         if (form == GgmlType.Q8_0) {
@@ -281,7 +283,7 @@ public final class ActivationRows {
             for (int j = 0; j < count; j++) {
                 int tokens = Math.min(tile, rows - j * tile);
                 for (int k = 0; k < width; k++) {
-                    int o = (j * bw + k) * tile;
+                    int o = a + (j * bw + k) * tile;
                     for (int l = 0; l < tokens; l++) {
                         tiles[o + l] = q8[(j * tile + l) * width + k];
                     }
@@ -297,7 +299,7 @@ public final class ActivationRows {
             for (int j = 0; j < count; j++) {
                 int tokens = Math.min(tile, rows - j * tile);
                 for (int k = 0; k < width; k++) {
-                    int o = (j * bw + k) * tile;
+                    int o = a + (j * bw + k) * tile;
                     for (int l = 0; l < tokens; l++) {
                         tiles[o + l] = v[(j * tile + l) * width + k];
                     }

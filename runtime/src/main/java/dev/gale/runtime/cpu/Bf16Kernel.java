@@ -108,10 +108,10 @@ final class Bf16Kernel implements WeightKernel {
             FloatVector value = ((IntVector) ShortVector.fromMemorySegment(Simd.S_HALF, w, offset + 2L * i, LE)
                     .convertShape(VectorOperators.S2I, Simd.I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             // elements i..i+15 are half a block: block i / 32, at position i % 32
-            value.intoArray(panel, ((i >> 5) * BlockGemm.ROWS + r) * BlockGemm.BLOCK + (i & 31));
+            value.intoArray(panel, BlockGemm.at(i >> 5, r) + (i & 31));
         }
         for (int i = vectors; i < n; i++) {
-            panel[((i >> 5) * BlockGemm.ROWS + r) * BlockGemm.BLOCK + (i & 31)] = Float16.bf16ToFloat(w.get(I16, offset + 2L * i));
+            panel[BlockGemm.at(i >> 5, r) + (i & 31)] = Float16.bf16ToFloat(w.get(I16, offset + 2L * i));
         }
         BlockGemm.padRow(n, panel, scales, r);
     }

@@ -34,8 +34,10 @@ final class BlockGemm {
     static final int ROWS = 12;
     /** Tokens of an activation tile: the float lanes of a vector. */
     static final int TILE = 16;
-    /** Floats of the running sums a batched product needs: ROWS rows × two tiles. */
-    static final int ACCUMULATOR_FLOATS = ROWS * 2 * TILE;
+    /** Floats of the running sums: ROWS rows × two tiles. */
+    private static final int ACCUMULATOR_FLOATS = ROWS * 2 * TILE;
+    /** Where the activation tiles and the running sums start in their arrays ({@link Simd#ALIGNED_FLOATS}). */
+    private static final int A = Simd.ALIGNED_FLOATS;
     /**
      * Batches of at least this many tokens take the batched product; fewer run the decode kernel per token (a
      * 16-token tile is then mostly padding: 4 tokens of the 1B shape ran at 6.2–8.0 tok/s here against 10.8 per
@@ -46,13 +48,31 @@ final class BlockGemm {
     private BlockGemm() {}
 
     /**
+     * Where block {@code b} of panel row {@code r} starts in a panel: blocks one after another, each with the 32
+     * values of each of the {@value #ROWS} rows, from {@link Simd#ALIGNED_FLOATS} on.
+     */
+    static int at(int b, int r) {
+        return A + (b * ROWS + r) * BLOCK;
+    }
+
+    /** The floats of a panel of rows {@code width} elements wide (a multiple of 32). */
+    static int panelLength(int width) {
+        return A + ROWS * width;
+    }
+
+    /** The length of the array of running sums that {@link #multiply} takes. */
+    static int accumulatorLength() {
+        return A + ACCUMULATOR_FLOATS;
+    }
+
+    /**
      * Completes row {@code r} of a panel of float weights whose {@code n} values are in place: zeros after them up
      * to a whole block, and unit block scales.
      */
     static void padRow(int n, float[] panel, float[] scales, int r) {
         int blocks = (n + BLOCK - 1) / BLOCK;
         if (n % BLOCK != 0) {
-            int o = ((blocks - 1) * ROWS + r) * BLOCK;
+            int o = at(blocks - 1, r);
             Arrays.fill(panel, o + n % BLOCK, o + BLOCK, 0f);
         }
         for (int b = 0; b < blocks; b++) {
@@ -63,7 +83,7 @@ final class BlockGemm {
     /**
      * Rows {@code [0, rows)} of the panel times tokens {@code [0, n)} of {@code x} (prepared with
      * {@link ActivationRows#prepareTiles}) into {@code out[t * outStride + outOffset + r]}; {@code acc} holds
-     * {@link #ACCUMULATOR_FLOATS} floats.
+     * {@link #accumulatorLength()} floats.
      */
     static void multiply(float[] panel, float[] scales, ActivationRows x, int rows, float[] acc, float[] out,
                          int outStride, int outOffset) {
@@ -76,16 +96,16 @@ final class BlockGemm {
         for (int tile = 0; tile < tiles; tile += 2) {
             boolean pair = tile + 1 < tiles;
             if (pair) {
-                tilePair(panel, scales, xt, tile * width * TILE, (tile + 1) * width * TILE, xs, tile * blocks * TILE,
-                        (tile + 1) * blocks * TILE, acc, blocks);
+                tilePair(panel, scales, xt, A + tile * width * TILE, A + (tile + 1) * width * TILE, xs,
+                        tile * blocks * TILE, (tile + 1) * blocks * TILE, acc, blocks);
             } else {
-                tile(panel, scales, xt, tile * width * TILE, xs, tile * blocks * TILE, acc, blocks);
+                tile(panel, scales, xt, A + tile * width * TILE, xs, tile * blocks * TILE, acc, blocks);
             }
             for (int v = 0; v < (pair ? 2 : 1); v++) {
                 int t0 = (tile + v) * TILE;
                 int count = Math.min(TILE, n - t0);
                 for (int r = 0; r < rows; r++) {
-                    int o = r * 2 * TILE + v * TILE;
+                    int o = A + r * 2 * TILE + v * TILE;
                     for (int l = 0; l < count; l++) {
                         out[(t0 + l) * outStride + outOffset + r] = acc[o + l];
                     }
@@ -103,7 +123,7 @@ final class BlockGemm {
      */
 
     private static void tilePair(float[] w, float[] ws, float[] xt, int xa, int xb, float[] xs, int sa, int sb, float[] c, int blocks) {
-        Arrays.fill(c, 0, ACCUMULATOR_FLOATS, 0f);
+        Arrays.fill(c, A, A + ACCUMULATOR_FLOATS, 0f);
         for (int b = 0; b < blocks; b++) {
             FloatVector a0a = FloatVector.zero(F); FloatVector a0b = FloatVector.zero(F);
             FloatVector a1a = FloatVector.zero(F); FloatVector a1b = FloatVector.zero(F);
@@ -117,7 +137,7 @@ final class BlockGemm {
             FloatVector a9a = FloatVector.zero(F); FloatVector a9b = FloatVector.zero(F);
             FloatVector a10a = FloatVector.zero(F); FloatVector a10b = FloatVector.zero(F);
             FloatVector a11a = FloatVector.zero(F); FloatVector a11b = FloatVector.zero(F);
-            int p = b * ROWS * BLOCK;
+            int p = at(b, 0);
             int qa = xa + b * BLOCK * TILE; int qb = xb + b * BLOCK * TILE;
             for (int k = 0; k < BLOCK; k += 2, p += 2, qa += 2 * TILE, qb += 2 * TILE) {
                 FloatVector va = FloatVector.fromArray(F, xt, qa);
@@ -200,30 +220,30 @@ final class BlockGemm {
             FloatVector sa0 = FloatVector.fromArray(F, xs, sa + b * TILE);
             FloatVector sb0 = FloatVector.fromArray(F, xs, sb + b * TILE);
             int d = b * ROWS;
-            a0a.fma(sa0.mul(ws[d]), FloatVector.fromArray(F, c, 0)).intoArray(c, 0);
-            a0b.fma(sb0.mul(ws[d]), FloatVector.fromArray(F, c, TILE)).intoArray(c, TILE);
-            a1a.fma(sa0.mul(ws[d + 1]), FloatVector.fromArray(F, c, 32)).intoArray(c, 32);
-            a1b.fma(sb0.mul(ws[d + 1]), FloatVector.fromArray(F, c, 32 + TILE)).intoArray(c, 32 + TILE);
-            a2a.fma(sa0.mul(ws[d + 2]), FloatVector.fromArray(F, c, 64)).intoArray(c, 64);
-            a2b.fma(sb0.mul(ws[d + 2]), FloatVector.fromArray(F, c, 64 + TILE)).intoArray(c, 64 + TILE);
-            a3a.fma(sa0.mul(ws[d + 3]), FloatVector.fromArray(F, c, 96)).intoArray(c, 96);
-            a3b.fma(sb0.mul(ws[d + 3]), FloatVector.fromArray(F, c, 96 + TILE)).intoArray(c, 96 + TILE);
-            a4a.fma(sa0.mul(ws[d + 4]), FloatVector.fromArray(F, c, 128)).intoArray(c, 128);
-            a4b.fma(sb0.mul(ws[d + 4]), FloatVector.fromArray(F, c, 128 + TILE)).intoArray(c, 128 + TILE);
-            a5a.fma(sa0.mul(ws[d + 5]), FloatVector.fromArray(F, c, 160)).intoArray(c, 160);
-            a5b.fma(sb0.mul(ws[d + 5]), FloatVector.fromArray(F, c, 160 + TILE)).intoArray(c, 160 + TILE);
-            a6a.fma(sa0.mul(ws[d + 6]), FloatVector.fromArray(F, c, 192)).intoArray(c, 192);
-            a6b.fma(sb0.mul(ws[d + 6]), FloatVector.fromArray(F, c, 192 + TILE)).intoArray(c, 192 + TILE);
-            a7a.fma(sa0.mul(ws[d + 7]), FloatVector.fromArray(F, c, 224)).intoArray(c, 224);
-            a7b.fma(sb0.mul(ws[d + 7]), FloatVector.fromArray(F, c, 224 + TILE)).intoArray(c, 224 + TILE);
-            a8a.fma(sa0.mul(ws[d + 8]), FloatVector.fromArray(F, c, 256)).intoArray(c, 256);
-            a8b.fma(sb0.mul(ws[d + 8]), FloatVector.fromArray(F, c, 256 + TILE)).intoArray(c, 256 + TILE);
-            a9a.fma(sa0.mul(ws[d + 9]), FloatVector.fromArray(F, c, 288)).intoArray(c, 288);
-            a9b.fma(sb0.mul(ws[d + 9]), FloatVector.fromArray(F, c, 288 + TILE)).intoArray(c, 288 + TILE);
-            a10a.fma(sa0.mul(ws[d + 10]), FloatVector.fromArray(F, c, 320)).intoArray(c, 320);
-            a10b.fma(sb0.mul(ws[d + 10]), FloatVector.fromArray(F, c, 320 + TILE)).intoArray(c, 320 + TILE);
-            a11a.fma(sa0.mul(ws[d + 11]), FloatVector.fromArray(F, c, 352)).intoArray(c, 352);
-            a11b.fma(sb0.mul(ws[d + 11]), FloatVector.fromArray(F, c, 352 + TILE)).intoArray(c, 352 + TILE);
+            a0a.fma(sa0.mul(ws[d]), FloatVector.fromArray(F, c, A + 0)).intoArray(c, A + 0);
+            a0b.fma(sb0.mul(ws[d]), FloatVector.fromArray(F, c, A + TILE)).intoArray(c, A + TILE);
+            a1a.fma(sa0.mul(ws[d + 1]), FloatVector.fromArray(F, c, A + 32)).intoArray(c, A + 32);
+            a1b.fma(sb0.mul(ws[d + 1]), FloatVector.fromArray(F, c, A + 32 + TILE)).intoArray(c, A + 32 + TILE);
+            a2a.fma(sa0.mul(ws[d + 2]), FloatVector.fromArray(F, c, A + 64)).intoArray(c, A + 64);
+            a2b.fma(sb0.mul(ws[d + 2]), FloatVector.fromArray(F, c, A + 64 + TILE)).intoArray(c, A + 64 + TILE);
+            a3a.fma(sa0.mul(ws[d + 3]), FloatVector.fromArray(F, c, A + 96)).intoArray(c, A + 96);
+            a3b.fma(sb0.mul(ws[d + 3]), FloatVector.fromArray(F, c, A + 96 + TILE)).intoArray(c, A + 96 + TILE);
+            a4a.fma(sa0.mul(ws[d + 4]), FloatVector.fromArray(F, c, A + 128)).intoArray(c, A + 128);
+            a4b.fma(sb0.mul(ws[d + 4]), FloatVector.fromArray(F, c, A + 128 + TILE)).intoArray(c, A + 128 + TILE);
+            a5a.fma(sa0.mul(ws[d + 5]), FloatVector.fromArray(F, c, A + 160)).intoArray(c, A + 160);
+            a5b.fma(sb0.mul(ws[d + 5]), FloatVector.fromArray(F, c, A + 160 + TILE)).intoArray(c, A + 160 + TILE);
+            a6a.fma(sa0.mul(ws[d + 6]), FloatVector.fromArray(F, c, A + 192)).intoArray(c, A + 192);
+            a6b.fma(sb0.mul(ws[d + 6]), FloatVector.fromArray(F, c, A + 192 + TILE)).intoArray(c, A + 192 + TILE);
+            a7a.fma(sa0.mul(ws[d + 7]), FloatVector.fromArray(F, c, A + 224)).intoArray(c, A + 224);
+            a7b.fma(sb0.mul(ws[d + 7]), FloatVector.fromArray(F, c, A + 224 + TILE)).intoArray(c, A + 224 + TILE);
+            a8a.fma(sa0.mul(ws[d + 8]), FloatVector.fromArray(F, c, A + 256)).intoArray(c, A + 256);
+            a8b.fma(sb0.mul(ws[d + 8]), FloatVector.fromArray(F, c, A + 256 + TILE)).intoArray(c, A + 256 + TILE);
+            a9a.fma(sa0.mul(ws[d + 9]), FloatVector.fromArray(F, c, A + 288)).intoArray(c, A + 288);
+            a9b.fma(sb0.mul(ws[d + 9]), FloatVector.fromArray(F, c, A + 288 + TILE)).intoArray(c, A + 288 + TILE);
+            a10a.fma(sa0.mul(ws[d + 10]), FloatVector.fromArray(F, c, A + 320)).intoArray(c, A + 320);
+            a10b.fma(sb0.mul(ws[d + 10]), FloatVector.fromArray(F, c, A + 320 + TILE)).intoArray(c, A + 320 + TILE);
+            a11a.fma(sa0.mul(ws[d + 11]), FloatVector.fromArray(F, c, A + 352)).intoArray(c, A + 352);
+            a11b.fma(sb0.mul(ws[d + 11]), FloatVector.fromArray(F, c, A + 352 + TILE)).intoArray(c, A + 352 + TILE);
         }
     }
 
@@ -253,7 +273,7 @@ final class BlockGemm {
             FloatVector a9a = FloatVector.zero(F);
             FloatVector a10a = FloatVector.zero(F);
             FloatVector a11a = FloatVector.zero(F);
-            int p = b * ROWS * BLOCK;
+            int p = at(b, 0);
             int qa = xa + b * BLOCK * TILE;
             for (int k = 0; k < BLOCK; k += 2, p += 2, qa += 2 * TILE) {
                 FloatVector va = FloatVector.fromArray(F, xt, qa);
@@ -298,17 +318,17 @@ final class BlockGemm {
             s10 = a10a.fma(sa0.mul(ws[d + 10]), s10);
             s11 = a11a.fma(sa0.mul(ws[d + 11]), s11);
         }
-        s0.intoArray(c, 0);
-        s1.intoArray(c, 32);
-        s2.intoArray(c, 64);
-        s3.intoArray(c, 96);
-        s4.intoArray(c, 128);
-        s5.intoArray(c, 160);
-        s6.intoArray(c, 192);
-        s7.intoArray(c, 224);
-        s8.intoArray(c, 256);
-        s9.intoArray(c, 288);
-        s10.intoArray(c, 320);
-        s11.intoArray(c, 352);
+        s0.intoArray(c, A + 0);
+        s1.intoArray(c, A + 32);
+        s2.intoArray(c, A + 64);
+        s3.intoArray(c, A + 96);
+        s4.intoArray(c, A + 128);
+        s5.intoArray(c, A + 160);
+        s6.intoArray(c, A + 192);
+        s7.intoArray(c, A + 224);
+        s8.intoArray(c, A + 256);
+        s9.intoArray(c, A + 288);
+        s10.intoArray(c, A + 320);
+        s11.intoArray(c, A + 352);
     }
 }

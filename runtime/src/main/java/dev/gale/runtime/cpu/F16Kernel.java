@@ -132,10 +132,10 @@ final class F16Kernel implements WeightKernel {
         int vectors = n & ~15;
         for (int i = 0; i < vectors; i += 16) {
             // elements i..i+15 are half a block: block i / 32, at position i % 32
-            toFloats(w, offset + 2L * i, panel, ((i >> 5) * BlockGemm.ROWS + r) * BlockGemm.BLOCK + (i & 31));
+            toFloats(w, offset + 2L * i, panel, BlockGemm.at(i >> 5, r) + (i & 31));
         }
         for (int i = vectors; i < n; i++) {
-            panel[((i >> 5) * BlockGemm.ROWS + r) * BlockGemm.BLOCK + (i & 31)] = Float.float16ToFloat(w.get(I16, offset + 2L * i));
+            panel[BlockGemm.at(i >> 5, r) + (i & 31)] = Float.float16ToFloat(w.get(I16, offset + 2L * i));
         }
         BlockGemm.padRow(n, panel, scales, r);
     }

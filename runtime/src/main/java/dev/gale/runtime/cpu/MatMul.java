@@ -229,8 +229,8 @@ public final class MatMul {
         int blocks = blockWidth / BlockGemm.BLOCK;
         int worker = pool.workerIndex();
         float[] panel = panels[worker];
-        if (panel == null || panel.length < BlockGemm.ROWS * blockWidth) {
-            panel = new float[BlockGemm.ROWS * blockWidth];
+        if (panel == null || panel.length < BlockGemm.panelLength(blockWidth)) {
+            panel = new float[BlockGemm.panelLength(blockWidth)];
             panels[worker] = panel;
         }
         float[] scales = blockScales[worker];
@@ -240,7 +240,7 @@ public final class MatMul {
         }
         float[] acc = accumulators[worker];
         if (acc == null) {
-            acc = new float[BlockGemm.ACCUMULATOR_FLOATS];
+            acc = new float[BlockGemm.accumulatorLength()];
             accumulators[worker] = acc;
         }
         float[] scratch = scratch(worker);
@@ -253,7 +253,7 @@ public final class MatMul {
             if (rows < BlockGemm.ROWS) {
                 // the missing rows multiply as zeros; their results are not stored
                 for (int b = 0; b < blocks; b++) {
-                    Arrays.fill(panel, (b * BlockGemm.ROWS + rows) * BlockGemm.BLOCK, (b + 1) * BlockGemm.ROWS * BlockGemm.BLOCK, 0f);
+                    Arrays.fill(panel, BlockGemm.at(b, rows), BlockGemm.at(b + 1, 0), 0f);
                     Arrays.fill(scales, b * BlockGemm.ROWS + rows, (b + 1) * BlockGemm.ROWS, 0f);
                 }
             }

@@ -81,7 +81,7 @@ final class Q4_0Kernel implements WeightKernel {
         int blocks = n / BLOCK;
         for (int b = 0; b < blocks; b++) {
             long p = offset + (long) BLOCK_BYTES * b;
-            int o = (b * BlockGemm.ROWS + r) * BLOCK;
+            int o = BlockGemm.at(b, r);
             IntVector bytes = (IntVector) ByteVector.fromMemorySegment(Simd.B_QUARTER, w, p + 2, LE)
                     .convertShape(VectorOperators.ZERO_EXTEND_B2I, Simd.I, 0);
             ((FloatVector) bytes.and(15).sub(8).convert(VectorOperators.I2F, 0)).intoArray(panel, o);

@@ -334,7 +334,7 @@ final class Q8_0Kernel implements WeightKernel {
         int blocks = n / BLOCK;
         for (int b = 0; b < blocks; b++) {
             long p = offset + (long) BLOCK_BYTES * b;
-            int o = (b * BlockGemm.ROWS + r) * BLOCK;
+            int o = BlockGemm.at(b, r);
             ((FloatVector) ByteVector.fromMemorySegment(Simd.B_QUARTER, w, p + 2, LE)
                     .convertShape(VectorOperators.B2F, F, 0)).intoArray(panel, o);
             ((FloatVector) ByteVector.fromMemorySegment(Simd.B_QUARTER, w, p + 18, LE)

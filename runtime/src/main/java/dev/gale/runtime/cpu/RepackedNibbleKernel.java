@@ -655,7 +655,7 @@ final class RepackedNibbleKernel implements WeightKernel {
             }
         }
         for (int b = grouped; b < blocks; b++) {
-            int o = (b * BlockGemm.ROWS + r) * BLOCK;
+            int o = BlockGemm.at(b, r);
             IntVector bytes = (IntVector) ByteVector.fromMemorySegment(Simd.B_QUARTER, w,
                     offset + (long) NIBBLE_BYTES * b, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, Simd.I, 0);
             ((FloatVector) bytes.and(15).sub(bias).convert(VectorOperators.I2F, 0)).intoArray(panel, o);
@@ -681,7 +681,7 @@ final class RepackedNibbleKernel implements WeightKernel {
      * inlines it (see {@link Simd}).
      */
     private static void expandBlock(long low, long high, float[] panel, int b, int r, int bias) {
-        int o = (b * BlockGemm.ROWS + r) * BLOCK;
+        int o = BlockGemm.at(b, r);
         IntVector bytes = (IntVector) LongVector.broadcast(Simd.L_QUARTER, low).withLane(1, high).reinterpretAsBytes()
                 .convertShape(VectorOperators.ZERO_EXTEND_B2I, Simd.I, 0);
         ((FloatVector) bytes.and(15).sub(bias).convert(VectorOperators.I2F, 0)).intoArray(panel, o);
@@ -691,7 +691,7 @@ final class RepackedNibbleKernel implements WeightKernel {
 
     /** Replaces each value v of block {@code b} of panel row {@code r} by {@code v * mul + add} (Q4_K's values). */
     private static void scaleBlock(float[] panel, int b, int r, float mul, float add) {
-        int o = (b * BlockGemm.ROWS + r) * BLOCK;
+        int o = BlockGemm.at(b, r);
         FloatVector.fromArray(F, panel, o).fma(mul, add).intoArray(panel, o);
         FloatVector.fromArray(F, panel, o + 16).fma(mul, add).intoArray(panel, o + 16);
     }

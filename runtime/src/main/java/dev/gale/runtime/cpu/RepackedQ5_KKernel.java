@@ -91,7 +91,7 @@ final class RepackedQ5_KKernel extends ByteQuantKernel {
                 float d1 = d * w.get(ValueLayout.JAVA_BYTE, p + QK + s);
                 float m1 = dmin * w.get(ValueLayout.JAVA_BYTE, p + QK + 8 + s);
                 int b = k0 / BlockGemm.BLOCK + s;
-                int at = (b * BlockGemm.ROWS + r) * BlockGemm.BLOCK;
+                int at = BlockGemm.at(b, r);
                 ((FloatVector) ByteVector.fromMemorySegment(Simd.B_QUARTER, w, p + 32L * s, LE)
                         .convertShape(VectorOperators.B2F, F, 0)).fma(d1, -m1).intoArray(panel, at);
                 ((FloatVector) ByteVector.fromMemorySegment(Simd.B_QUARTER, w, p + 32L * s + 16, LE)

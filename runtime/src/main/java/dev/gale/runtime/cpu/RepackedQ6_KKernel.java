@@ -85,7 +85,7 @@ final class RepackedQ6_KKernel extends ByteQuantKernel {
                 int b = (k0 + 16 * run) / 32;
                 ((FloatVector) ByteVector.fromMemorySegment(Simd.B_QUARTER, w, p + 16L * run, LE)
                         .convertShape(VectorOperators.B2F, F, 0)).mul(ds)
-                        .intoArray(panel, (b * BlockGemm.ROWS + r) * BlockGemm.BLOCK + 16 * (run & 1));
+                        .intoArray(panel, BlockGemm.at(b, r) + 16 * (run & 1));
             }
         }
         for (int b = 0; b < n / BlockGemm.BLOCK; b++) {

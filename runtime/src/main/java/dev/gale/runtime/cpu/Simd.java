@@ -1,6 +1,9 @@
 package dev.gale.runtime.cpu;
 
+import com.sun.management.HotSpotDiagnosticMXBean;
+import com.sun.management.VMOption;
 import java.lang.foreign.ValueLayout;
+import java.lang.management.ManagementFactory;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
@@ -29,6 +32,16 @@ final class Simd {
     static final boolean WIDE_VECTORS = FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 512
             && !Boolean.getBoolean("gale.cpu.portable");
 
+    /**
+     * The first index of a {@code float[]} whose element lies on a 64-byte boundary, where the JVM places every
+     * object on one ({@code -XX:ObjectAlignmentInBytes=64}, which Gale's launchers pass); else 0, as an array's data
+     * then lies wherever the allocator put it. The arrays that the batched kernels read and write 16 floats at a time
+     * are allocated this much longer and used from here, so that no 512-bit load or store straddles two cache lines
+     * (a straddling access costs two: on this project's AVX-512 machine {@link BlockGemm}'s pair of tiles ran
+     * 86–88 GFLOP/s on one thread with its activations and sums straddling, 96–98 aligned).
+     */
+    static final int ALIGNED_FLOATS = alignedFloats();
+
     static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
     static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
@@ -53,6 +66,32 @@ final class Simd {
         float u2 = (a[o + 2] + a[o + 10]) + (a[o + 6] + a[o + 14]);
         float u3 = (a[o + 3] + a[o + 11]) + (a[o + 7] + a[o + 15]);
         return (u0 + u2) + (u1 + u3);
+    }
+
+    /**
+     * 64-byte object alignment and the offset of a float array's first element: after a 12-byte header with compact
+     * object headers, 16 with compressed class pointers (the default), 20 without.
+     */
+    private static int alignedFloats() {
+        try {
+            HotSpotDiagnosticMXBean vm = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
+            if (vm == null || Integer.parseInt(vm.getVMOption("ObjectAlignmentInBytes").getValue()) % 64 != 0) {
+                return 0;
+            }
+            int header = flag(vm, "UseCompactObjectHeaders") ? 12 : flag(vm, "UseCompressedClassPointers") ? 16 : 20;
+            return (64 - header) / Float.BYTES;
+        } catch (RuntimeException | LinkageError e) {
+            return 0; // not HotSpot, or no management: no alignment known
+        }
+    }
+
+    private static boolean flag(HotSpotDiagnosticMXBean vm, String name) {
+        try {
+            VMOption option = vm.getVMOption(name);
+            return Boolean.parseBoolean(option.getValue());
+        } catch (IllegalArgumentException e) {
+            return false; // a flag this JVM does not have
+        }
     }
 
     /** The sum of {@code a[o .. o + 8)} as a halving tree (ggml's hsum of an __m256). */

@@ -110,7 +110,7 @@ sealed interface WeightKernel
 
     /**
      * Expands the weight row at byte {@code offset} ({@code n} elements) into row {@code r} of a {@link BlockGemm}
-     * panel: the values of block b (of 32) as floats at {@code panel[(b * BlockGemm.ROWS + r) * 32 ..]} (zeros past
+     * panel: the values of block b (of 32) as floats at {@code panel[BlockGemm.at(b, r) ..]} (zeros past
      * the row's end), its scale at {@code scales[b * BlockGemm.ROWS + r]} (1 for float weights). The kernels whose
      * {@link #blockProduct} is true implement it.
      */
