@@ -101,13 +101,16 @@ final class BlockGemm {
             } else {
                 tile(panel, scales, xt, A + tile * width * TILE, xs, tile * blocks * TILE, acc, blocks);
             }
+            // token by token, so that each token's rows are written together: the tokens' outputs lie a whole
+            // output row apart, often a multiple of 4 KB, the same first-level cache set
             for (int v = 0; v < (pair ? 2 : 1); v++) {
                 int t0 = (tile + v) * TILE;
                 int count = Math.min(TILE, n - t0);
-                for (int r = 0; r < rows; r++) {
-                    int o = A + r * 2 * TILE + v * TILE;
-                    for (int l = 0; l < count; l++) {
-                        out[(t0 + l) * outStride + outOffset + r] = acc[o + l];
+                for (int l = 0; l < count; l++) {
+                    int to = (t0 + l) * outStride + outOffset;
+                    int o = A + v * TILE + l;
+                    for (int r = 0; r < rows; r++) {
+                        out[to + r] = acc[o + r * 2 * TILE];
                     }
                 }
             }
