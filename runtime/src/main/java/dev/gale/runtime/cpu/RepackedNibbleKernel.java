@@ -14,6 +14,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
 /**
@@ -593,66 +594,8 @@ final class RepackedNibbleKernel implements WeightKernel {
         // panel values: q - 8 with the block's scale for Q4_0 (exact, as ggml's); scale * q + minimum with scale 1
         // for Q4_K (one rounding), so that the panel product needs no term of its own for the minimums
         int bias = this.bias;
-        // a transposed group is read as 8 × 8 tiles of bytes (8 positions of 8 blocks), transposed in longs
-        for (int b = 0; b < grouped; b += 8) {
-            long at = offset + (long) (b / GROUP) * GROUP * NIBBLE_BYTES + b % GROUP;
-            long a0 = w.get(I64, at);
-            long a1 = w.get(I64, at + GROUP);
-            long a2 = w.get(I64, at + 2 * GROUP);
-            long a3 = w.get(I64, at + 3 * GROUP);
-            long a4 = w.get(I64, at + 4 * GROUP);
-            long a5 = w.get(I64, at + 5 * GROUP);
-            long a6 = w.get(I64, at + 6 * GROUP);
-            long a7 = w.get(I64, at + 7 * GROUP);
-            long c0 = w.get(I64, at + 8 * GROUP);
-            long c1 = w.get(I64, at + 9 * GROUP);
-            long c2 = w.get(I64, at + 10 * GROUP);
-            long c3 = w.get(I64, at + 11 * GROUP);
-            long c4 = w.get(I64, at + 12 * GROUP);
-            long c5 = w.get(I64, at + 13 * GROUP);
-            long c6 = w.get(I64, at + 14 * GROUP);
-            long c7 = w.get(I64, at + 15 * GROUP);
-            // stage 1: 2 × 2 tiles of bytes
-            long t;
-            t = ((a0 >>> 8) ^ a1) & M8; a1 ^= t; a0 ^= t << 8;
-            t = ((a2 >>> 8) ^ a3) & M8; a3 ^= t; a2 ^= t << 8;
-            t = ((a4 >>> 8) ^ a5) & M8; a5 ^= t; a4 ^= t << 8;
-            t = ((a6 >>> 8) ^ a7) & M8; a7 ^= t; a6 ^= t << 8;
-            t = ((c0 >>> 8) ^ c1) & M8; c1 ^= t; c0 ^= t << 8;
-            t = ((c2 >>> 8) ^ c3) & M8; c3 ^= t; c2 ^= t << 8;
-            t = ((c4 >>> 8) ^ c5) & M8; c5 ^= t; c4 ^= t << 8;
-            t = ((c6 >>> 8) ^ c7) & M8; c7 ^= t; c6 ^= t << 8;
-            // stage 2: 4 × 4
-            t = ((a0 >>> 16) ^ a2) & M16; a2 ^= t; a0 ^= t << 16;
-            t = ((a1 >>> 16) ^ a3) & M16; a3 ^= t; a1 ^= t << 16;
-            t = ((a4 >>> 16) ^ a6) & M16; a6 ^= t; a4 ^= t << 16;
-            t = ((a5 >>> 16) ^ a7) & M16; a7 ^= t; a5 ^= t << 16;
-            t = ((c0 >>> 16) ^ c2) & M16; c2 ^= t; c0 ^= t << 16;
-            t = ((c1 >>> 16) ^ c3) & M16; c3 ^= t; c1 ^= t << 16;
-            t = ((c4 >>> 16) ^ c6) & M16; c6 ^= t; c4 ^= t << 16;
-            t = ((c5 >>> 16) ^ c7) & M16; c7 ^= t; c5 ^= t << 16;
-            // stage 3: 8 × 8; now a_j (c_j) holds positions 0..7 (8..15) of block b + j
-            t = ((a0 >>> 32) ^ a4) & M32; a4 ^= t; a0 ^= t << 32;
-            t = ((a1 >>> 32) ^ a5) & M32; a5 ^= t; a1 ^= t << 32;
-            t = ((a2 >>> 32) ^ a6) & M32; a6 ^= t; a2 ^= t << 32;
-            t = ((a3 >>> 32) ^ a7) & M32; a7 ^= t; a3 ^= t << 32;
-            t = ((c0 >>> 32) ^ c4) & M32; c4 ^= t; c0 ^= t << 32;
-            t = ((c1 >>> 32) ^ c5) & M32; c5 ^= t; c1 ^= t << 32;
-            t = ((c2 >>> 32) ^ c6) & M32; c6 ^= t; c2 ^= t << 32;
-            t = ((c3 >>> 32) ^ c7) & M32; c7 ^= t; c3 ^= t << 32;
-            expandBlock(a0, c0, panel, b, r, bias);
-            expandBlock(a1, c1, panel, b + 1, r, bias);
-            expandBlock(a2, c2, panel, b + 2, r, bias);
-            expandBlock(a3, c3, panel, b + 3, r, bias);
-            expandBlock(a4, c4, panel, b + 4, r, bias);
-            expandBlock(a5, c5, panel, b + 5, r, bias);
-            expandBlock(a6, c6, panel, b + 6, r, bias);
-            expandBlock(a7, c7, panel, b + 7, r, bias);
-            if (minimums) {
-                for (int j = b; j < b + 8; j++) {
-                    scaleBlock(panel, j, r, w.get(F32, s + 4L * j), w.get(F32, m + 4L * j));
-                }
-            }
+        for (int b = 0; b < grouped; b += GROUP) {
+            expandGroup(w, offset + (long) b * NIBBLE_BYTES, panel, b, r, bias, minimums, s, m);
         }
         for (int b = grouped; b < blocks; b++) {
             int o = BlockGemm.at(b, r);
@@ -670,23 +613,81 @@ final class RepackedNibbleKernel implements WeightKernel {
         }
     }
 
-    private static final ValueLayout.OfLong I64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(LE);
-    private static final long M8 = 0x00FF00FF00FF00FFL;
-    private static final long M16 = 0x0000FFFF0000FFFFL;
-    private static final long M32 = 0x00000000FFFFFFFFL;
+    /**
+     * For output pair k and source pair j of {@link #expandGroup}: the two-vector index that brings positions
+     * 4j .. 4j + 3 of columns 2k and 2k + 1 from the group's vectors 2j and 2j + 1 to their lanes.
+     */
+    private static final ShortVector[] GATHER = new ShortVector[32];
+    /** Lanes l with {@code (l mod 16) / 4 == j}: the positions that source pair j brings. */
+    @SuppressWarnings("unchecked")
+    private static final VectorMask<Short>[] FROM_PAIR = new VectorMask[4];
+
+    static {
+        for (int k = 0; k < 8; k++) {
+            for (int j = 0; j < 4; j++) {
+                short[] index = new short[32];
+                for (int lane = 0; lane < 32; lane++) {
+                    int column = 2 * k + lane / 16;
+                    int position = lane % 16;
+                    if (position / 4 == j) {
+                        index[lane] = (short) ((position / 2 - 2 * j) * 32 + position % 2 * 16 + column);
+                    }
+                }
+                GATHER[4 * k + j] = ShortVector.fromArray(Simd.S, index, 0);
+            }
+        }
+        for (int j = 0; j < 4; j++) {
+            boolean[] lanes = new boolean[32];
+            for (int lane = 0; lane < 32; lane++) {
+                lanes[lane] = lane % 16 / 4 == j;
+            }
+            FROM_PAIR[j] = VectorMask.fromArray(Simd.S, lanes, 0);
+        }
+    }
 
     /**
-     * Writes block {@code b} of panel row {@code r} from its 16 nibble bytes, {@code low} holding bytes 0..7 and
-     * {@code high} bytes 8..15 (little-endian): each nibble less {@code bias}. Takes and returns no vector, so the JIT
-     * inlines it (see {@link Simd}).
+     * Panel row {@code r}'s blocks {@code [b0, b0 + 32)} from the transposed group at byte {@code at}, as 16-bit
+     * lanes: a lane of the group's 16 positions × 32 bytes holds one position of two neighbouring blocks (low byte,
+     * high byte). The group is read as eight vectors of two positions each and transposed 16 × 16 by two-vector
+     * lane selections, two columns (four blocks) at a time; widening a column to 32-bit lanes then gives the even
+     * block's bytes with {@code & 0xFF} and the odd block's with {@code >>> 8}, its nibbles with {@code & 15} and
+     * {@code >>> 4}.
      */
-    private static void expandBlock(long low, long high, float[] panel, int b, int r, int bias) {
-        int o = BlockGemm.at(b, r);
-        IntVector bytes = (IntVector) LongVector.broadcast(Simd.L_QUARTER, low).withLane(1, high).reinterpretAsBytes()
-                .convertShape(VectorOperators.ZERO_EXTEND_B2I, Simd.I, 0);
-        ((FloatVector) bytes.and(15).sub(bias).convert(VectorOperators.I2F, 0)).intoArray(panel, o);
-        ((FloatVector) bytes.lanewise(VectorOperators.LSHR, 4).sub(bias).convert(VectorOperators.I2F, 0))
-                .intoArray(panel, o + 16);
+    private static void expandGroup(MemorySegment w, long at, float[] panel, int b0, int r, int bias, boolean minimums,
+                                    long s, long m) {
+        ShortVector a0 = ShortVector.fromMemorySegment(Simd.S, w, at, LE);
+        ShortVector a1 = ShortVector.fromMemorySegment(Simd.S, w, at + 64, LE);
+        ShortVector a2 = ShortVector.fromMemorySegment(Simd.S, w, at + 128, LE);
+        ShortVector a3 = ShortVector.fromMemorySegment(Simd.S, w, at + 192, LE);
+        ShortVector a4 = ShortVector.fromMemorySegment(Simd.S, w, at + 256, LE);
+        ShortVector a5 = ShortVector.fromMemorySegment(Simd.S, w, at + 320, LE);
+        ShortVector a6 = ShortVector.fromMemorySegment(Simd.S, w, at + 384, LE);
+        ShortVector a7 = ShortVector.fromMemorySegment(Simd.S, w, at + 448, LE);
+        for (int k = 0; k < 8; k++) {
+            ShortVector columns = GATHER[4 * k].selectFrom(a0, a1)
+                    .blend(GATHER[4 * k + 1].selectFrom(a2, a3), FROM_PAIR[1])
+                    .blend(GATHER[4 * k + 2].selectFrom(a4, a5), FROM_PAIR[2])
+                    .blend(GATHER[4 * k + 3].selectFrom(a6, a7), FROM_PAIR[3]);
+            for (int half = 0; half < 2; half++) {
+                IntVector pair = (IntVector) columns.convertShape(VectorOperators.ZERO_EXTEND_S2I, Simd.I, half);
+                for (int odd = 0; odd < 2; odd++) {
+                    IntVector bytes = odd == 0 ? pair.and(0xFF) : pair.lanewise(VectorOperators.LSHR, 8);
+                    int block = b0 + 4 * k + 2 * half + odd;
+                    int o = BlockGemm.at(block, r);
+                    FloatVector low = (FloatVector) bytes.and(15).sub(bias).convert(VectorOperators.I2F, 0);
+                    FloatVector high = (FloatVector) bytes.lanewise(VectorOperators.LSHR, 4).sub(bias)
+                            .convert(VectorOperators.I2F, 0);
+                    if (minimums) {
+                        float mul = w.get(F32, s + 4L * block);
+                        float add = w.get(F32, m + 4L * block);
+                        low = low.fma(mul, add);
+                        high = high.fma(mul, add);
+                    }
+                    low.intoArray(panel, o);
+                    high.intoArray(panel, o + 16);
+                }
+            }
+        }
     }
 
     /** Replaces each value v of block {@code b} of panel row {@code r} by {@code v * mul + add} (Q4_K's values). */

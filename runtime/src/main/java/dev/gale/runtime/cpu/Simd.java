@@ -8,7 +8,6 @@ import java.nio.ByteOrder;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -53,7 +52,6 @@ final class Simd {
     static final VectorSpecies<Short> S_HALF = ShortVector.SPECIES_256;
     static final VectorSpecies<Byte> B_HALF = ByteVector.SPECIES_256;
     static final VectorSpecies<Byte> B_QUARTER = ByteVector.SPECIES_128;
-    static final VectorSpecies<Long> L_QUARTER = LongVector.SPECIES_128;
 
     /**
      * The sum of {@code a[o .. o + 16)} added as a halving tree (lanes i and i + 8, then i and i + 4, ...): the order
