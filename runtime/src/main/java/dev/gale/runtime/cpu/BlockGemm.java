@@ -223,7 +223,7 @@ final class BlockGemm {
             FloatVector sa0 = FloatVector.fromArray(F, xs, sa + b * TILE);
             FloatVector sb0 = FloatVector.fromArray(F, xs, sb + b * TILE);
             int d = b * ROWS;
-            a0a.fma(sa0.mul(ws[d]), FloatVector.fromArray(F, c, A + 0)).intoArray(c, A + 0);
+            a0a.fma(sa0.mul(ws[d]), FloatVector.fromArray(F, c, A)).intoArray(c, A);
             a0b.fma(sb0.mul(ws[d]), FloatVector.fromArray(F, c, A + TILE)).intoArray(c, A + TILE);
             a1a.fma(sa0.mul(ws[d + 1]), FloatVector.fromArray(F, c, A + 32)).intoArray(c, A + 32);
             a1b.fma(sb0.mul(ws[d + 1]), FloatVector.fromArray(F, c, A + 32 + TILE)).intoArray(c, A + 32 + TILE);
@@ -321,7 +321,7 @@ final class BlockGemm {
             s10 = a10a.fma(sa0.mul(ws[d + 10]), s10);
             s11 = a11a.fma(sa0.mul(ws[d + 11]), s11);
         }
-        s0.intoArray(c, A + 0);
+        s0.intoArray(c, A);
         s1.intoArray(c, A + 32);
         s2.intoArray(c, A + 64);
         s3.intoArray(c, A + 96);

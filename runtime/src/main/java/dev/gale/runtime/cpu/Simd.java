@@ -37,7 +37,7 @@ final class Simd {
      * then lies wherever the allocator put it. The arrays that the batched kernels read and write 16 floats at a time
      * are allocated this much longer and used from here, so that no 512-bit load or store straddles two cache lines
      * (a straddling access costs two: on this project's AVX-512 machine {@link BlockGemm}'s pair of tiles ran
-     * 86–88 GFLOP/s on one thread with its activations and sums straddling, 96–98 aligned).
+     * 87–89 GFLOP/s on one thread with its activations and sums straddling, 96–99 aligned).
      */
     static final int ALIGNED_FLOATS = alignedFloats();
 
