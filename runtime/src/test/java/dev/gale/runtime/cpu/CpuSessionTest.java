@@ -20,12 +20,19 @@ class CpuSessionTest {
      * Once compiled, decoding a token allocates nothing on the thread that drives the session (which also takes
      * part in every parallel loop): not the logits, not the loop bodies, not the kernels' scratch. Measured in a
      * JVM of its own with one model, as in use: what the JIT makes of the kernels depends on what else the JVM ran
-     * before (the test JVM has run many models).
+     * before (the test JVM has run many models). What the JIT makes of them also varies from one JVM to the next:
+     * in one of about a dozen runs of the tests on this project's shared 2-core machine (a clean clone, 2026-11-27),
+     * the stories260K JVM kept allocating 21696 bytes a round through all 4000 rounds, while eight JVMs started
+     * by hand right after allocated nothing. So a JVM that ends allocating is followed by one more; a real
+     * allocation on the decode path shows in both.
      */
     @ParameterizedTest
     @ValueSource(strings = {"stories260K.gguf", "tiny/tiny-llama-q8_0.gguf"})
     void decodeAllocatesNothingOnceCompiled(String file) throws Exception {
         String out = ChildJvm.run(CpuSessionTest.class, SharedData.model(file).toString());
+        if (!"0".equals(ChildJvm.last(out, "allocated"))) {
+            out = out + "\n-- a second JVM --\n" + ChildJvm.run(CpuSessionTest.class, SharedData.model(file).toString());
+        }
         assertEquals("0", ChildJvm.last(out, "allocated"), file + ": bytes allocated by 16 decoded tokens after warm-up\n" + out);
     }
 
