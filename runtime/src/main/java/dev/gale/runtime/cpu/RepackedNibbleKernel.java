@@ -601,12 +601,17 @@ final class RepackedNibbleKernel implements WeightKernel {
             int o = BlockGemm.at(b, r);
             IntVector bytes = (IntVector) ByteVector.fromMemorySegment(Simd.B_QUARTER, w,
                     offset + (long) NIBBLE_BYTES * b, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, Simd.I, 0);
-            ((FloatVector) bytes.and(15).sub(bias).convert(VectorOperators.I2F, 0)).intoArray(panel, o);
-            ((FloatVector) bytes.lanewise(VectorOperators.LSHR, 4).sub(bias).convert(VectorOperators.I2F, 0))
-                    .intoArray(panel, o + 16);
+            FloatVector low = (FloatVector) bytes.and(15).sub(bias).convert(VectorOperators.I2F, 0);
+            FloatVector high = (FloatVector) bytes.lanewise(VectorOperators.LSHR, 4).sub(bias)
+                    .convert(VectorOperators.I2F, 0);
             if (minimums) {
-                scaleBlock(panel, b, r, w.get(F32, s + 4L * b), w.get(F32, m + 4L * b));
+                float mul = w.get(F32, s + 4L * b);
+                float add = w.get(F32, m + 4L * b);
+                low = low.fma(mul, add);
+                high = high.fma(mul, add);
             }
+            low.intoArray(panel, o);
+            high.intoArray(panel, o + 16);
         }
         for (int b = 0; b < blocks; b++) {
             scales[b * BlockGemm.ROWS + r] = minimums ? 1f : w.get(F32, s + (long) Float.BYTES * b);
@@ -688,12 +693,5 @@ final class RepackedNibbleKernel implements WeightKernel {
                 }
             }
         }
-    }
-
-    /** Replaces each value v of block {@code b} of panel row {@code r} by {@code v * mul + add} (Q4_K's values). */
-    private static void scaleBlock(float[] panel, int b, int r, float mul, float add) {
-        int o = BlockGemm.at(b, r);
-        FloatVector.fromArray(F, panel, o).fma(mul, add).intoArray(panel, o);
-        FloatVector.fromArray(F, panel, o + 16).fma(mul, add).intoArray(panel, o + 16);
     }
 }

@@ -68,7 +68,8 @@ final class Simd {
 
     /**
      * 64-byte object alignment and the offset of a float array's first element: after a 12-byte header with compact
-     * object headers, 16 with compressed class pointers (the default), 20 without.
+     * object headers, 16 with compressed class pointers (the default; both measured, see {@link #ALIGNED_FLOATS});
+     * 0 for any other layout, which was not.
      */
     private static int alignedFloats() {
         try {
@@ -76,8 +77,10 @@ final class Simd {
             if (vm == null || Integer.parseInt(vm.getVMOption("ObjectAlignmentInBytes").getValue()) % 64 != 0) {
                 return 0;
             }
-            int header = flag(vm, "UseCompactObjectHeaders") ? 12 : flag(vm, "UseCompressedClassPointers") ? 16 : 20;
-            return (64 - header) / Float.BYTES;
+            if (flag(vm, "UseCompactObjectHeaders")) {
+                return (64 - 12) / Float.BYTES;
+            }
+            return flag(vm, "UseCompressedClassPointers") ? (64 - 16) / Float.BYTES : 0;
         } catch (RuntimeException | LinkageError e) {
             return 0; // not HotSpot, or no management: no alignment known
         }
