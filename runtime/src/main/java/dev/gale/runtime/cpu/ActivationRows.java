@@ -61,11 +61,9 @@ public final class ActivationRows {
      * The activation form of {@link #tilesAs} transposed into tiles of {@value BlockGemm#TILE} tokens for
      * {@link BlockGemm}, over the width rounded up to whole blocks of 32 ({@link #blockWidth()}): element k of token
      * {@code 16 j + l} at {@code tiles[Simd.ALIGNED_FLOATS + (j * blockWidth + k) * 16 + l]}; padding elements and
-     * tokens are 0.
+     * tokens are 0. The Q8_0 form holds each element's value, scale × quant (as {@link #q8Values}).
      */
     float[] tiles;
-    /** Per tile and block of 32, the 16 tokens' block scales (Q8_0), or ones (F16, BF16). */
-    float[] tileScales;
     /** The form in {@link #tiles}: Q8_0 (for Q8_0 and Q4_0 weights), F16 or BF16; null when not ready. */
     private GgmlType tilesAs;
 
@@ -258,8 +256,8 @@ public final class ActivationRows {
     }
 
     /**
-     * Makes sure {@link #tiles} hold the form {@code form} reads: the Q8_0 quants and scales for Q8_0 (and Q4_0)
-     * weights, the fp16- or bf16-rounded values with unit scales for F16 / BF16 weights.
+     * Makes sure {@link #tiles} hold the form {@code form} reads: the Q8_0 values (scale × quant) for the quantized
+     * weights, the fp16- or bf16-rounded values for F16 / BF16 weights.
      */
     void prepareTiles(GgmlType form) {
         if (tilesAs == form) {
@@ -267,16 +265,13 @@ public final class ActivationRows {
         }
         int tile = BlockGemm.TILE;
         int bw = blockWidth();
-        int blocks = bw / Q8_0_BLOCK;
         int a = Simd.ALIGNED_FLOATS;
         if (tiles == null) {
             int tiles = (capacityRows + tile - 1) / tile;
             this.tiles = new float[a + tiles * tile * bw];
-            tileScales = new float[tiles * tile * blocks];
         }
         int count = (rows + tile - 1) / tile;
         Arrays.fill(tiles, a, a + count * tile * bw, 0f);
-        Arrays.fill(tileScales, 0, count * tile * blocks, 0f);
         // written in order, each tile position by position; the rows are read 16 at a time
         if (form == GgmlType.Q8_0) {
             prepareQ8_0();
@@ -285,12 +280,8 @@ public final class ActivationRows {
                 for (int k = 0; k < width; k++) {
                     int o = a + (j * bw + k) * tile;
                     for (int l = 0; l < tokens; l++) {
-                        tiles[o + l] = q8[(j * tile + l) * width + k];
-                    }
-                }
-                for (int b = 0; b < blocks; b++) {
-                    for (int l = 0; l < tokens; l++) {
-                        tileScales[(j * blocks + b) * tile + l] = q8Scale[(j * tile + l) * blocks + b];
+                        int e = (j * tile + l) * width + k;
+                        tiles[o + l] = q8Scale[e / Q8_0_BLOCK] * q8[e];
                     }
                 }
             }
@@ -303,9 +294,6 @@ public final class ActivationRows {
                     for (int l = 0; l < tokens; l++) {
                         tiles[o + l] = v[(j * tile + l) * width + k];
                     }
-                }
-                for (int b = 0; b < blocks; b++) {
-                    Arrays.fill(tileScales, (j * blocks + b) * tile, (j * blocks + b) * tile + tokens, 1f);
                 }
             }
         }

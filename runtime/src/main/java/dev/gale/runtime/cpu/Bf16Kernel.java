@@ -102,7 +102,7 @@ final class Bf16Kernel implements WeightKernel {
     }
 
     @Override
-    public void toBlockPanel(MemorySegment w, long offset, int n, float[] panel, float[] scales, int r) {
+    public void toBlockPanel(MemorySegment w, long offset, int n, float[] panel, int r) {
         int vectors = n & ~15;
         for (int i = 0; i < vectors; i += 16) {
             FloatVector value = ((IntVector) ShortVector.fromMemorySegment(Simd.S_HALF, w, offset + 2L * i, LE)
@@ -113,6 +113,6 @@ final class Bf16Kernel implements WeightKernel {
         for (int i = vectors; i < n; i++) {
             panel[BlockGemm.at(i >> 5, r) + (i & 31)] = Float16.bf16ToFloat(w.get(I16, offset + 2L * i));
         }
-        BlockGemm.padRow(n, panel, scales, r);
+        BlockGemm.padRow(n, panel, r);
     }
 }

@@ -6,27 +6,23 @@ import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 
 /**
- * The batched product for Q8_0, Q4_0, F16 and BF16 weights: {@value #ROWS} weight rows, expanded to floats block
- * by block of 32 ({@link WeightKernel#toBlockPanel}), times tiles of {@value #TILE} tokens laid out by
- * {@link ActivationRows#prepareTiles}: a 16-lane vector holds one position of 16 tokens, so each weight value is
- * broadcast once and multiplied with 16 (or 32) tokens at a time, and the 12 × 16 (or 12 × 32) block sums stay in
- * registers.
- * <ol>
- *   <li>Each block of 32 gives the sum of its 32 products. For Q8_0 and Q4_0 weights (against Q8_0 activations)
- *       the products are integers and every partial sum is below 2^24, so the block sum is exact whatever the
- *       order;</li>
- *   <li>block {@code b} adds {@code sum × (weight scale × activation scale)} (scales of 1 for F16 and BF16) to the
- *       row and token's running sum with one fused multiply-add, block after block: in registers for a single tile,
- *       in a small array that stays in the first-level cache for a pair (24 running sums and 24 block sums do not
- *       fit the 32 vector registers together).</li>
- * </ol>
- * For Q8_0 and Q4_0 this is ggml's rounding up to the order of the float additions (ggml keeps 8 lanes of
- * 4-product sums, as the decode kernels {@link Q8_0Kernel#dot} and {@link Q4_0Kernel#dot} do); for F16 and BF16 the
- * order differs from the decode kernels' 16-lane chains. Every golden in ../shared/golden passes. A token's
- * result in a batch therefore agrees with its result alone to float rounding, not bit for bit (the decode kernels
- * cannot afford this order: it needs each block's sum across the lanes of a vector). Each result depends only on
- * its own weight row and token, never on the rest of the batch: a tile and a pair add in the same order. (F32
- * batches keep {@link FloatGemm}, bit for bit equal to the decode kernel.)
+ * The batched product for Q8_0, Q4_0, F16, BF16 and the repacked k-quant weights: {@value #ROWS} weight rows,
+ * expanded to their float values block by block of 32 ({@link WeightKernel#toBlockPanel}: each quant times its
+ * block's scale, exact for Q8_0 and Q4_0), times tiles of {@value #TILE} tokens laid out by
+ * {@link ActivationRows#prepareTiles} (the Q8_0 activations' values, scale times quant, or the F16 / BF16-rounded
+ * values): a 16-lane vector holds one position of 16 tokens, so each weight value is broadcast once and multiplied
+ * with 16 (or 32) tokens at a time, and the 12 × 16 (or 12 × 32) sums stay in registers from the row's first
+ * position to its last.
+ * <p>
+ * Every product is ggml's (a weight's value times an activation's); the sums are rounded in float as they go,
+ * position after position, where ggml forms each block's exact integer sum first and scales it. The difference is
+ * float rounding (the decode kernels' float form, {@link Q8_0Kernel#dotWide}, does the same); every golden in
+ * ../shared/golden passes. A token's result in a batch agrees with its result alone to float rounding, not bit for
+ * bit, and depends only on its own weight row and token, never on the rest of the batch: a tile and a pair add in
+ * the same order. (F32 batches keep {@link FloatGemm}, bit for bit equal to the decode kernel.) Before, each block's
+ * sum was scaled into a running sum block after block, an epilogue of a tenth of the pair's instructions that
+ * also kept the pair's running sums out of registers; without it the pair of tiles ran 82–90 → 93–118 GFLOP/s and
+ * the single tile 70–74 → 75–86 (one thread, 12 rows × 2048, panel in cache, alternated in one process).
  */
 final class BlockGemm {
     static final int BLOCK = 32;
@@ -34,9 +30,9 @@ final class BlockGemm {
     static final int ROWS = 12;
     /** Tokens of an activation tile: the float lanes of a vector. */
     static final int TILE = 16;
-    /** Floats of the running sums: ROWS rows × two tiles. */
+    /** Floats of the sums: ROWS rows × two tiles. */
     private static final int ACCUMULATOR_FLOATS = ROWS * 2 * TILE;
-    /** Where the activation tiles and the running sums start in their arrays ({@link Simd#ALIGNED_FLOATS}). */
+    /** Where the activation tiles and the sums start in their arrays ({@link Simd#ALIGNED_FLOATS}). */
     private static final int A = Simd.ALIGNED_FLOATS;
     /**
      * Batches of at least this many tokens take the batched product; fewer run the decode kernel per token (a
@@ -60,23 +56,19 @@ final class BlockGemm {
         return A + ROWS * width;
     }
 
-    /** The length of the array of running sums that {@link #multiply} takes. */
+    /** The length of the array of sums that {@link #multiply} takes. */
     static int accumulatorLength() {
         return A + ACCUMULATOR_FLOATS;
     }
 
     /**
      * Completes row {@code r} of a panel of float weights whose {@code n} values are in place: zeros after them up
-     * to a whole block, and unit block scales.
+     * to a whole block.
      */
-    static void padRow(int n, float[] panel, float[] scales, int r) {
-        int blocks = (n + BLOCK - 1) / BLOCK;
+    static void padRow(int n, float[] panel, int r) {
         if (n % BLOCK != 0) {
-            int o = at(blocks - 1, r);
+            int o = at(n / BLOCK, r);
             Arrays.fill(panel, o + n % BLOCK, o + BLOCK, 0f);
-        }
-        for (int b = 0; b < blocks; b++) {
-            scales[b * ROWS + r] = 1f;
         }
     }
 
@@ -85,21 +77,19 @@ final class BlockGemm {
      * {@link ActivationRows#prepareTiles}) into {@code out[t * outStride + outOffset + r]}; {@code acc} holds
      * {@link #accumulatorLength()} floats.
      */
-    static void multiply(float[] panel, float[] scales, ActivationRows x, int rows, float[] acc, float[] out,
-                         int outStride, int outOffset) {
+    static void multiply(float[] panel, ActivationRows x, int rows, float[] acc, float[] out, int outStride,
+                         int outOffset) {
         int n = x.rows();
         int width = x.blockWidth();
         int blocks = width / BLOCK;
         int tiles = (n + TILE - 1) / TILE;
         float[] xt = x.tiles;
-        float[] xs = x.tileScales;
         for (int tile = 0; tile < tiles; tile += 2) {
             boolean pair = tile + 1 < tiles;
             if (pair) {
-                tilePair(panel, scales, xt, A + tile * width * TILE, A + (tile + 1) * width * TILE, xs,
-                        tile * blocks * TILE, (tile + 1) * blocks * TILE, acc, blocks);
+                tilePair(panel, xt, A + tile * width * TILE, A + (tile + 1) * width * TILE, acc, blocks);
             } else {
-                tile(panel, scales, xt, A + tile * width * TILE, xs, tile * blocks * TILE, acc, blocks);
+                tile(panel, xt, A + tile * width * TILE, acc, blocks);
             }
             // token by token, so that each token's rows are written together: the tokens' outputs lie a whole
             // output row apart, often a multiple of 4 KB, the same first-level cache set
@@ -118,30 +108,41 @@ final class BlockGemm {
     }
 
     /*
-     * The two tile kernels: 12 weight rows × 32 tokens (two tiles) and × 16 tokens. Per block, 24 (12) vectors of
-     * block sums in registers; each weight value broadcast once; then one fused multiply-add per vector into the
-     * running sums, kept in {@code c} for a pair and in 12 more registers for a tile, which end in {@code c}
-     * (row r's tokens at {@code 32 r}, the pair's second tile at {@code 32 r + 16}). Written out in full: C2 keeps
-     * the accumulators in registers only for straight-line code.
+     * The two tile kernels: 12 weight rows × 32 tokens (two tiles) and × 16 tokens. Each weight value is broadcast
+     * once and multiplied with 16 (or 32) tokens into 12 (or 24) vectors of sums that stay in registers from the
+     * first block to the last, then end in {@code c} (row r's tokens at {@code 32 r}, the pair's second tile at
+     * {@code 32 r + 16}). Written out in full: C2 keeps the accumulators in registers only for straight-line code.
      */
 
-    private static void tilePair(float[] w, float[] ws, float[] xt, int xa, int xb, float[] xs, int sa, int sb, float[] c, int blocks) {
-        Arrays.fill(c, A, A + ACCUMULATOR_FLOATS, 0f);
+    private static void tilePair(float[] w, float[] xt, int xa, int xb, float[] c, int blocks) {
+        FloatVector a0a = FloatVector.zero(F);
+        FloatVector a0b = a0a;
+        FloatVector a1a = FloatVector.zero(F);
+        FloatVector a1b = a1a;
+        FloatVector a2a = FloatVector.zero(F);
+        FloatVector a2b = a2a;
+        FloatVector a3a = FloatVector.zero(F);
+        FloatVector a3b = a3a;
+        FloatVector a4a = FloatVector.zero(F);
+        FloatVector a4b = a4a;
+        FloatVector a5a = FloatVector.zero(F);
+        FloatVector a5b = a5a;
+        FloatVector a6a = FloatVector.zero(F);
+        FloatVector a6b = a6a;
+        FloatVector a7a = FloatVector.zero(F);
+        FloatVector a7b = a7a;
+        FloatVector a8a = FloatVector.zero(F);
+        FloatVector a8b = a8a;
+        FloatVector a9a = FloatVector.zero(F);
+        FloatVector a9b = a9a;
+        FloatVector a10a = FloatVector.zero(F);
+        FloatVector a10b = a10a;
+        FloatVector a11a = FloatVector.zero(F);
+        FloatVector a11b = a11a;
         for (int b = 0; b < blocks; b++) {
-            FloatVector a0a = FloatVector.zero(F); FloatVector a0b = FloatVector.zero(F);
-            FloatVector a1a = FloatVector.zero(F); FloatVector a1b = FloatVector.zero(F);
-            FloatVector a2a = FloatVector.zero(F); FloatVector a2b = FloatVector.zero(F);
-            FloatVector a3a = FloatVector.zero(F); FloatVector a3b = FloatVector.zero(F);
-            FloatVector a4a = FloatVector.zero(F); FloatVector a4b = FloatVector.zero(F);
-            FloatVector a5a = FloatVector.zero(F); FloatVector a5b = FloatVector.zero(F);
-            FloatVector a6a = FloatVector.zero(F); FloatVector a6b = FloatVector.zero(F);
-            FloatVector a7a = FloatVector.zero(F); FloatVector a7b = FloatVector.zero(F);
-            FloatVector a8a = FloatVector.zero(F); FloatVector a8b = FloatVector.zero(F);
-            FloatVector a9a = FloatVector.zero(F); FloatVector a9b = FloatVector.zero(F);
-            FloatVector a10a = FloatVector.zero(F); FloatVector a10b = FloatVector.zero(F);
-            FloatVector a11a = FloatVector.zero(F); FloatVector a11b = FloatVector.zero(F);
             int p = at(b, 0);
-            int qa = xa + b * BLOCK * TILE; int qb = xb + b * BLOCK * TILE;
+            int qa = xa + b * BLOCK * TILE;
+            int qb = xb + b * BLOCK * TILE;
             for (int k = 0; k < BLOCK; k += 2, p += 2, qa += 2 * TILE, qb += 2 * TILE) {
                 FloatVector va = FloatVector.fromArray(F, xt, qa);
                 FloatVector vb = FloatVector.fromArray(F, xt, qb);
@@ -220,118 +221,89 @@ final class BlockGemm {
                 a11a = w11.fma(va, a11a);
                 a11b = w11.fma(vb, a11b);
             }
-            FloatVector sa0 = FloatVector.fromArray(F, xs, sa + b * TILE);
-            FloatVector sb0 = FloatVector.fromArray(F, xs, sb + b * TILE);
-            int d = b * ROWS;
-            a0a.fma(sa0.mul(ws[d]), FloatVector.fromArray(F, c, A)).intoArray(c, A);
-            a0b.fma(sb0.mul(ws[d]), FloatVector.fromArray(F, c, A + TILE)).intoArray(c, A + TILE);
-            a1a.fma(sa0.mul(ws[d + 1]), FloatVector.fromArray(F, c, A + 32)).intoArray(c, A + 32);
-            a1b.fma(sb0.mul(ws[d + 1]), FloatVector.fromArray(F, c, A + 32 + TILE)).intoArray(c, A + 32 + TILE);
-            a2a.fma(sa0.mul(ws[d + 2]), FloatVector.fromArray(F, c, A + 64)).intoArray(c, A + 64);
-            a2b.fma(sb0.mul(ws[d + 2]), FloatVector.fromArray(F, c, A + 64 + TILE)).intoArray(c, A + 64 + TILE);
-            a3a.fma(sa0.mul(ws[d + 3]), FloatVector.fromArray(F, c, A + 96)).intoArray(c, A + 96);
-            a3b.fma(sb0.mul(ws[d + 3]), FloatVector.fromArray(F, c, A + 96 + TILE)).intoArray(c, A + 96 + TILE);
-            a4a.fma(sa0.mul(ws[d + 4]), FloatVector.fromArray(F, c, A + 128)).intoArray(c, A + 128);
-            a4b.fma(sb0.mul(ws[d + 4]), FloatVector.fromArray(F, c, A + 128 + TILE)).intoArray(c, A + 128 + TILE);
-            a5a.fma(sa0.mul(ws[d + 5]), FloatVector.fromArray(F, c, A + 160)).intoArray(c, A + 160);
-            a5b.fma(sb0.mul(ws[d + 5]), FloatVector.fromArray(F, c, A + 160 + TILE)).intoArray(c, A + 160 + TILE);
-            a6a.fma(sa0.mul(ws[d + 6]), FloatVector.fromArray(F, c, A + 192)).intoArray(c, A + 192);
-            a6b.fma(sb0.mul(ws[d + 6]), FloatVector.fromArray(F, c, A + 192 + TILE)).intoArray(c, A + 192 + TILE);
-            a7a.fma(sa0.mul(ws[d + 7]), FloatVector.fromArray(F, c, A + 224)).intoArray(c, A + 224);
-            a7b.fma(sb0.mul(ws[d + 7]), FloatVector.fromArray(F, c, A + 224 + TILE)).intoArray(c, A + 224 + TILE);
-            a8a.fma(sa0.mul(ws[d + 8]), FloatVector.fromArray(F, c, A + 256)).intoArray(c, A + 256);
-            a8b.fma(sb0.mul(ws[d + 8]), FloatVector.fromArray(F, c, A + 256 + TILE)).intoArray(c, A + 256 + TILE);
-            a9a.fma(sa0.mul(ws[d + 9]), FloatVector.fromArray(F, c, A + 288)).intoArray(c, A + 288);
-            a9b.fma(sb0.mul(ws[d + 9]), FloatVector.fromArray(F, c, A + 288 + TILE)).intoArray(c, A + 288 + TILE);
-            a10a.fma(sa0.mul(ws[d + 10]), FloatVector.fromArray(F, c, A + 320)).intoArray(c, A + 320);
-            a10b.fma(sb0.mul(ws[d + 10]), FloatVector.fromArray(F, c, A + 320 + TILE)).intoArray(c, A + 320 + TILE);
-            a11a.fma(sa0.mul(ws[d + 11]), FloatVector.fromArray(F, c, A + 352)).intoArray(c, A + 352);
-            a11b.fma(sb0.mul(ws[d + 11]), FloatVector.fromArray(F, c, A + 352 + TILE)).intoArray(c, A + 352 + TILE);
         }
+        a0a.intoArray(c, A);
+        a0b.intoArray(c, A + TILE);
+        a1a.intoArray(c, A + 32);
+        a1b.intoArray(c, A + 32 + TILE);
+        a2a.intoArray(c, A + 64);
+        a2b.intoArray(c, A + 64 + TILE);
+        a3a.intoArray(c, A + 96);
+        a3b.intoArray(c, A + 96 + TILE);
+        a4a.intoArray(c, A + 128);
+        a4b.intoArray(c, A + 128 + TILE);
+        a5a.intoArray(c, A + 160);
+        a5b.intoArray(c, A + 160 + TILE);
+        a6a.intoArray(c, A + 192);
+        a6b.intoArray(c, A + 192 + TILE);
+        a7a.intoArray(c, A + 224);
+        a7b.intoArray(c, A + 224 + TILE);
+        a8a.intoArray(c, A + 256);
+        a8b.intoArray(c, A + 256 + TILE);
+        a9a.intoArray(c, A + 288);
+        a9b.intoArray(c, A + 288 + TILE);
+        a10a.intoArray(c, A + 320);
+        a10b.intoArray(c, A + 320 + TILE);
+        a11a.intoArray(c, A + 352);
+        a11b.intoArray(c, A + 352 + TILE);
     }
 
-    private static void tile(float[] w, float[] ws, float[] xt, int xa, float[] xs, int sa, float[] c, int blocks) {
-        FloatVector s0 = FloatVector.zero(F);
-        FloatVector s1 = s0;
-        FloatVector s2 = s0;
-        FloatVector s3 = s0;
-        FloatVector s4 = s0;
-        FloatVector s5 = s0;
-        FloatVector s6 = s0;
-        FloatVector s7 = s0;
-        FloatVector s8 = s0;
-        FloatVector s9 = s0;
-        FloatVector s10 = s0;
-        FloatVector s11 = s0;
+    private static void tile(float[] w, float[] xt, int xa, float[] c, int blocks) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        FloatVector a4 = a0;
+        FloatVector a5 = a0;
+        FloatVector a6 = a0;
+        FloatVector a7 = a0;
+        FloatVector a8 = a0;
+        FloatVector a9 = a0;
+        FloatVector a10 = a0;
+        FloatVector a11 = a0;
         for (int b = 0; b < blocks; b++) {
-            FloatVector a0a = FloatVector.zero(F);
-            FloatVector a1a = FloatVector.zero(F);
-            FloatVector a2a = FloatVector.zero(F);
-            FloatVector a3a = FloatVector.zero(F);
-            FloatVector a4a = FloatVector.zero(F);
-            FloatVector a5a = FloatVector.zero(F);
-            FloatVector a6a = FloatVector.zero(F);
-            FloatVector a7a = FloatVector.zero(F);
-            FloatVector a8a = FloatVector.zero(F);
-            FloatVector a9a = FloatVector.zero(F);
-            FloatVector a10a = FloatVector.zero(F);
-            FloatVector a11a = FloatVector.zero(F);
             int p = at(b, 0);
             int qa = xa + b * BLOCK * TILE;
             for (int k = 0; k < BLOCK; k += 2, p += 2, qa += 2 * TILE) {
                 FloatVector va = FloatVector.fromArray(F, xt, qa);
-                a0a = FloatVector.broadcast(F, w[p]).fma(va, a0a);
-                a1a = FloatVector.broadcast(F, w[p + 32]).fma(va, a1a);
-                a2a = FloatVector.broadcast(F, w[p + 64]).fma(va, a2a);
-                a3a = FloatVector.broadcast(F, w[p + 96]).fma(va, a3a);
-                a4a = FloatVector.broadcast(F, w[p + 128]).fma(va, a4a);
-                a5a = FloatVector.broadcast(F, w[p + 160]).fma(va, a5a);
-                a6a = FloatVector.broadcast(F, w[p + 192]).fma(va, a6a);
-                a7a = FloatVector.broadcast(F, w[p + 224]).fma(va, a7a);
-                a8a = FloatVector.broadcast(F, w[p + 256]).fma(va, a8a);
-                a9a = FloatVector.broadcast(F, w[p + 288]).fma(va, a9a);
-                a10a = FloatVector.broadcast(F, w[p + 320]).fma(va, a10a);
-                a11a = FloatVector.broadcast(F, w[p + 352]).fma(va, a11a);
+                a0 = FloatVector.broadcast(F, w[p]).fma(va, a0);
+                a1 = FloatVector.broadcast(F, w[p + 32]).fma(va, a1);
+                a2 = FloatVector.broadcast(F, w[p + 64]).fma(va, a2);
+                a3 = FloatVector.broadcast(F, w[p + 96]).fma(va, a3);
+                a4 = FloatVector.broadcast(F, w[p + 128]).fma(va, a4);
+                a5 = FloatVector.broadcast(F, w[p + 160]).fma(va, a5);
+                a6 = FloatVector.broadcast(F, w[p + 192]).fma(va, a6);
+                a7 = FloatVector.broadcast(F, w[p + 224]).fma(va, a7);
+                a8 = FloatVector.broadcast(F, w[p + 256]).fma(va, a8);
+                a9 = FloatVector.broadcast(F, w[p + 288]).fma(va, a9);
+                a10 = FloatVector.broadcast(F, w[p + 320]).fma(va, a10);
+                a11 = FloatVector.broadcast(F, w[p + 352]).fma(va, a11);
                 va = FloatVector.fromArray(F, xt, qa + TILE);
-                a0a = FloatVector.broadcast(F, w[p + 1]).fma(va, a0a);
-                a1a = FloatVector.broadcast(F, w[p + 33]).fma(va, a1a);
-                a2a = FloatVector.broadcast(F, w[p + 65]).fma(va, a2a);
-                a3a = FloatVector.broadcast(F, w[p + 97]).fma(va, a3a);
-                a4a = FloatVector.broadcast(F, w[p + 129]).fma(va, a4a);
-                a5a = FloatVector.broadcast(F, w[p + 161]).fma(va, a5a);
-                a6a = FloatVector.broadcast(F, w[p + 193]).fma(va, a6a);
-                a7a = FloatVector.broadcast(F, w[p + 225]).fma(va, a7a);
-                a8a = FloatVector.broadcast(F, w[p + 257]).fma(va, a8a);
-                a9a = FloatVector.broadcast(F, w[p + 289]).fma(va, a9a);
-                a10a = FloatVector.broadcast(F, w[p + 321]).fma(va, a10a);
-                a11a = FloatVector.broadcast(F, w[p + 353]).fma(va, a11a);
+                a0 = FloatVector.broadcast(F, w[p + 1]).fma(va, a0);
+                a1 = FloatVector.broadcast(F, w[p + 33]).fma(va, a1);
+                a2 = FloatVector.broadcast(F, w[p + 65]).fma(va, a2);
+                a3 = FloatVector.broadcast(F, w[p + 97]).fma(va, a3);
+                a4 = FloatVector.broadcast(F, w[p + 129]).fma(va, a4);
+                a5 = FloatVector.broadcast(F, w[p + 161]).fma(va, a5);
+                a6 = FloatVector.broadcast(F, w[p + 193]).fma(va, a6);
+                a7 = FloatVector.broadcast(F, w[p + 225]).fma(va, a7);
+                a8 = FloatVector.broadcast(F, w[p + 257]).fma(va, a8);
+                a9 = FloatVector.broadcast(F, w[p + 289]).fma(va, a9);
+                a10 = FloatVector.broadcast(F, w[p + 321]).fma(va, a10);
+                a11 = FloatVector.broadcast(F, w[p + 353]).fma(va, a11);
             }
-            FloatVector sa0 = FloatVector.fromArray(F, xs, sa + b * TILE);
-            int d = b * ROWS;
-            s0 = a0a.fma(sa0.mul(ws[d]), s0);
-            s1 = a1a.fma(sa0.mul(ws[d + 1]), s1);
-            s2 = a2a.fma(sa0.mul(ws[d + 2]), s2);
-            s3 = a3a.fma(sa0.mul(ws[d + 3]), s3);
-            s4 = a4a.fma(sa0.mul(ws[d + 4]), s4);
-            s5 = a5a.fma(sa0.mul(ws[d + 5]), s5);
-            s6 = a6a.fma(sa0.mul(ws[d + 6]), s6);
-            s7 = a7a.fma(sa0.mul(ws[d + 7]), s7);
-            s8 = a8a.fma(sa0.mul(ws[d + 8]), s8);
-            s9 = a9a.fma(sa0.mul(ws[d + 9]), s9);
-            s10 = a10a.fma(sa0.mul(ws[d + 10]), s10);
-            s11 = a11a.fma(sa0.mul(ws[d + 11]), s11);
         }
-        s0.intoArray(c, A);
-        s1.intoArray(c, A + 32);
-        s2.intoArray(c, A + 64);
-        s3.intoArray(c, A + 96);
-        s4.intoArray(c, A + 128);
-        s5.intoArray(c, A + 160);
-        s6.intoArray(c, A + 192);
-        s7.intoArray(c, A + 224);
-        s8.intoArray(c, A + 256);
-        s9.intoArray(c, A + 288);
-        s10.intoArray(c, A + 320);
-        s11.intoArray(c, A + 352);
+        a0.intoArray(c, A);
+        a1.intoArray(c, A + 32);
+        a2.intoArray(c, A + 64);
+        a3.intoArray(c, A + 96);
+        a4.intoArray(c, A + 128);
+        a5.intoArray(c, A + 160);
+        a6.intoArray(c, A + 192);
+        a7.intoArray(c, A + 224);
+        a8.intoArray(c, A + 256);
+        a9.intoArray(c, A + 288);
+        a10.intoArray(c, A + 320);
+        a11.intoArray(c, A + 352);
     }
 }

@@ -128,7 +128,7 @@ final class F16Kernel implements WeightKernel {
     }
 
     @Override
-    public void toBlockPanel(MemorySegment w, long offset, int n, float[] panel, float[] scales, int r) {
+    public void toBlockPanel(MemorySegment w, long offset, int n, float[] panel, int r) {
         int vectors = n & ~15;
         for (int i = 0; i < vectors; i += 16) {
             // elements i..i+15 are half a block: block i / 32, at position i % 32
@@ -137,7 +137,7 @@ final class F16Kernel implements WeightKernel {
         for (int i = vectors; i < n; i++) {
             panel[BlockGemm.at(i >> 5, r) + (i & 31)] = Float.float16ToFloat(w.get(I16, offset + 2L * i));
         }
-        BlockGemm.padRow(n, panel, scales, r);
+        BlockGemm.padRow(n, panel, r);
     }
 
     /**

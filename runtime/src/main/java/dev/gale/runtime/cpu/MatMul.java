@@ -53,7 +53,6 @@ public final class MatMul {
     private final float[][] panels;
     private final float[][] tileSums;
     private final float[][] lanes;
-    private final float[][] blockScales;
     private final float[][] accumulators;
     private final WorkerPool.RangeBody decodeBody = this::decodeRows;
     private final WorkerPool.RangeBody tokenBody = this::tokenRows;
@@ -95,7 +94,6 @@ public final class MatMul {
         this.panels = new float[pool.threads()][];
         this.tileSums = new float[pool.threads()][];
         this.lanes = new float[pool.threads()][];
-        this.blockScales = new float[pool.threads()][];
         this.accumulators = new float[pool.threads()][];
     }
 
@@ -134,7 +132,7 @@ public final class MatMul {
         }
         RepackedMatrices.Matrix r = portable ? null : repacked.find(w);
         WeightKernel k = r != null ? r.kernel() : portable ? PortableKernel.of(w.name(), w.type()) : WeightKernel.of(w);
-        ProductPath path = ProductPath.of(k, x.rows());
+        ProductPath path = ProductPath.of(k, x.rows(), x.width());
         k.prepare(x, path);
         this.kernel = k;
         this.data = r != null ? r.data() : w.data();
@@ -233,11 +231,6 @@ public final class MatMul {
             panel = new float[BlockGemm.panelLength(blockWidth)];
             panels[worker] = panel;
         }
-        float[] scales = blockScales[worker];
-        if (scales == null || scales.length < BlockGemm.ROWS * blocks) {
-            scales = new float[BlockGemm.ROWS * blocks];
-            blockScales[worker] = scales;
-        }
         float[] acc = accumulators[worker];
         if (acc == null) {
             acc = new float[BlockGemm.accumulatorLength()];
@@ -248,16 +241,15 @@ public final class MatMul {
             int r0 = group * BlockGemm.ROWS;
             int rows = Math.min(BlockGemm.ROWS, rowCount - r0);
             for (int i = 0; i < rows; i++) {
-                k.toBlockPanel(w, (rowStart + r0 + i) * rowBytes, width, panel, scales, i);
+                k.toBlockPanel(w, (rowStart + r0 + i) * rowBytes, width, panel, i);
             }
             if (rows < BlockGemm.ROWS) {
                 // the missing rows multiply as zeros; their results are not stored
                 for (int b = 0; b < blocks; b++) {
                     Arrays.fill(panel, BlockGemm.at(b, rows), BlockGemm.at(b + 1, 0), 0f);
-                    Arrays.fill(scales, b * BlockGemm.ROWS + rows, (b + 1) * BlockGemm.ROWS, 0f);
                 }
             }
-            BlockGemm.multiply(panel, scales, in, rows, acc, out, outStride, outOffset + r0);
+            BlockGemm.multiply(panel, in, rows, acc, out, outStride, outOffset + r0);
         }
     }
 

@@ -17,13 +17,14 @@ enum ProductPath {
     /**
      * The path for {@code tokens} activation rows through kernel {@code k}: its token path from
      * {@value MatMul#TOKEN_ROWS_MIN} tokens up to its {@link WeightKernel#maxTokenRows}; above, {@link BlockGemm} from
-     * its {@link WeightKernel#blockMinTokens} on and the float panel below that where it has one; else row by row.
+     * its {@link WeightKernel#blockMinTokens} on (for rows of {@code width} elements, from its
+     * {@link WeightKernel#blockMinWidth} on) and the float panel below that where it has one; else row by row.
      */
-    static ProductPath of(WeightKernel k, int tokens) {
+    static ProductPath of(WeightKernel k, int tokens, int width) {
         if (tokens >= MatMul.TOKEN_ROWS_MIN && tokens <= k.maxTokenRows()) {
             return TOKENS;
         }
-        if (k.blockProduct() && tokens >= k.blockMinTokens()) {
+        if (k.blockProduct() && tokens >= k.blockMinTokens() && width >= k.blockMinWidth()) {
             return BLOCK;
         }
         if (k.panelProduct() && tokens >= MatMul.PANEL_MIN_ROWS) {

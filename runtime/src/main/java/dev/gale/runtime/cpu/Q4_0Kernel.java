@@ -76,18 +76,25 @@ final class Q4_0Kernel implements WeightKernel {
         return true;
     }
 
+    /** Shorter rows (the test models) keep ggml's arithmetic in batches too, as their decode does. */
     @Override
-    public void toBlockPanel(MemorySegment w, long offset, int n, float[] panel, float[] scales, int r) {
+    public int blockMinWidth() {
+        return Q8_0Kernel.WIDE;
+    }
+
+    @Override
+    public void toBlockPanel(MemorySegment w, long offset, int n, float[] panel, int r) {
         int blocks = n / BLOCK;
         for (int b = 0; b < blocks; b++) {
             long p = offset + (long) BLOCK_BYTES * b;
             int o = BlockGemm.at(b, r);
+            float d = Float.float16ToFloat(w.get(I16, p));
             IntVector bytes = (IntVector) ByteVector.fromMemorySegment(Simd.B_QUARTER, w, p + 2, LE)
                     .convertShape(VectorOperators.ZERO_EXTEND_B2I, Simd.I, 0);
-            ((FloatVector) bytes.and(15).sub(8).convert(VectorOperators.I2F, 0)).intoArray(panel, o);
-            ((FloatVector) bytes.lanewise(VectorOperators.LSHR, 4).sub(8).convert(VectorOperators.I2F, 0))
+            // (q - 8) times the scale: exact
+            ((FloatVector) bytes.and(15).sub(8).convert(VectorOperators.I2F, 0)).mul(d).intoArray(panel, o);
+            ((FloatVector) bytes.lanewise(VectorOperators.LSHR, 4).sub(8).convert(VectorOperators.I2F, 0)).mul(d)
                     .intoArray(panel, o + 16);
-            scales[b * BlockGemm.ROWS + r] = Float.float16ToFloat(w.get(I16, p));
         }
     }
 }

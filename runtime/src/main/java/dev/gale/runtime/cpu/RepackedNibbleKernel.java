@@ -585,14 +585,20 @@ final class RepackedNibbleKernel implements WeightKernel {
         return true;
     }
 
+    /** As {@link Q4_0Kernel#blockMinWidth} for Q4_0; Q4_K's rows are at least a super-block. */
     @Override
-    public void toBlockPanel(MemorySegment w, long offset, int n, float[] panel, float[] scales, int r) {
+    public int blockMinWidth() {
+        return minimums ? 0 : Q8_0Kernel.WIDE;
+    }
+
+    @Override
+    public void toBlockPanel(MemorySegment w, long offset, int n, float[] panel, int r) {
         int blocks = n / BLOCK;
         int grouped = blocks / GROUP * GROUP;
         long s = offset + (long) blocks * NIBBLE_BYTES;
         long m = s + (long) Float.BYTES * blocks;
-        // panel values: q - 8 with the block's scale for Q4_0 (exact, as ggml's); scale * q + minimum with scale 1
-        // for Q4_K (one rounding), so that the panel product needs no term of its own for the minimums
+        // panel values: (q - 8) * scale for Q4_0 (exact); scale * q + minimum for Q4_K (one rounding), so that the
+        // panel product needs no term of its own for the minimums
         int bias = this.bias;
         for (int b = 0; b < grouped; b += GROUP) {
             expandGroup(w, offset + (long) b * NIBBLE_BYTES, panel, b, r, bias, minimums, s, m);
@@ -609,12 +615,13 @@ final class RepackedNibbleKernel implements WeightKernel {
                 float add = w.get(F32, m + 4L * b);
                 low = low.fma(mul, add);
                 high = high.fma(mul, add);
+            } else {
+                float d = w.get(F32, s + 4L * b);
+                low = low.mul(d);
+                high = high.mul(d);
             }
             low.intoArray(panel, o);
             high.intoArray(panel, o + 16);
-        }
-        for (int b = 0; b < blocks; b++) {
-            scales[b * BlockGemm.ROWS + r] = minimums ? 1f : w.get(F32, s + (long) Float.BYTES * b);
         }
     }
 
@@ -687,6 +694,10 @@ final class RepackedNibbleKernel implements WeightKernel {
                         float add = w.get(F32, m + 4L * block);
                         low = low.fma(mul, add);
                         high = high.fma(mul, add);
+                    } else {
+                        float d = w.get(F32, s + 4L * block);
+                        low = low.mul(d);
+                        high = high.mul(d);
                     }
                     low.intoArray(panel, o);
                     high.intoArray(panel, o + 16);

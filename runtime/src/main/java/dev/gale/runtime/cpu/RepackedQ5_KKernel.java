@@ -82,7 +82,7 @@ final class RepackedQ5_KKernel extends ByteQuantKernel {
      * of {@link Q5_KKernel#expand}), with a scale of 1, multiplied with the activation's Q8_0 tiles.
      */
     @Override
-    public void toBlockPanel(MemorySegment w, long offset, int n, float[] panel, float[] scales, int r) {
+    public void toBlockPanel(MemorySegment w, long offset, int n, float[] panel, int r) {
         for (int k0 = 0; k0 < n; k0 += QK) {
             long p = offset + (long) BLOCK_BYTES * (k0 / QK);
             float d = w.get(F32, p + QK + 16);
@@ -96,7 +96,6 @@ final class RepackedQ5_KKernel extends ByteQuantKernel {
                         .convertShape(VectorOperators.B2F, F, 0)).fma(d1, -m1).intoArray(panel, at);
                 ((FloatVector) ByteVector.fromMemorySegment(Simd.B_QUARTER, w, p + 32L * s + 16, LE)
                         .convertShape(VectorOperators.B2F, F, 0)).fma(d1, -m1).intoArray(panel, at + 16);
-                scales[b * BlockGemm.ROWS + r] = 1f;
             }
         }
     }

@@ -76,7 +76,7 @@ final class RepackedQ6_KKernel extends ByteQuantKernel {
      * {@link Q6_KKernel#expand}), with a scale of 1, multiplied with the activation's Q8_0 tiles.
      */
     @Override
-    public void toBlockPanel(MemorySegment w, long offset, int n, float[] panel, float[] scales, int r) {
+    public void toBlockPanel(MemorySegment w, long offset, int n, float[] panel, int r) {
         for (int k0 = 0; k0 < n; k0 += QK) {
             long p = offset + (long) BLOCK_BYTES * (k0 / QK);
             float d = w.get(F32, p + QK + 16);
@@ -87,9 +87,6 @@ final class RepackedQ6_KKernel extends ByteQuantKernel {
                         .convertShape(VectorOperators.B2F, F, 0)).mul(ds)
                         .intoArray(panel, BlockGemm.at(b, r) + 16 * (run & 1));
             }
-        }
-        for (int b = 0; b < n / BlockGemm.BLOCK; b++) {
-            scales[b * BlockGemm.ROWS + r] = 1f;
         }
     }
 

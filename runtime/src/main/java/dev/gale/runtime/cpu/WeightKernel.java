@@ -109,12 +109,21 @@ sealed interface WeightKernel
     }
 
     /**
-     * Expands the weight row at byte {@code offset} ({@code n} elements) into row {@code r} of a {@link BlockGemm}
-     * panel: the values of block b (of 32) as floats at {@code panel[BlockGemm.at(b, r) ..]} (zeros past
-     * the row's end), its scale at {@code scales[b * BlockGemm.ROWS + r]} (1 for float weights). The kernels whose
-     * {@link #blockProduct} is true implement it.
+     * The shortest rows whose batches take {@link BlockGemm}'s product, for the kernels whose {@link #blockProduct}
+     * is true; shorter rows are multiplied row by row. Q8_0 and Q4_0 keep ggml's integer arithmetic on rows shorter
+     * than {@value Q8_0Kernel#WIDE} (the test models: every token bit for bit its decode result, as llama.cpp's).
      */
-    default void toBlockPanel(MemorySegment w, long offset, int n, float[] panel, float[] scales, int r) {
+    default int blockMinWidth() {
+        return 0;
+    }
+
+    /**
+     * Expands the weight row at byte {@code offset} ({@code n} elements) into row {@code r} of a {@link BlockGemm}
+     * panel: the values of block b (of 32), each quant times its scales, as floats at
+     * {@code panel[BlockGemm.at(b, r) ..]} (zeros past the row's end). The kernels whose {@link #blockProduct} is
+     * true implement it.
+     */
+    default void toBlockPanel(MemorySegment w, long offset, int n, float[] panel, int r) {
         throw new UnsupportedOperationException(type() + " takes the float panel path");
     }
 
