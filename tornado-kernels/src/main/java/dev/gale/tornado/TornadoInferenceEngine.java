@@ -34,11 +34,11 @@ final class TornadoInferenceEngine implements InferenceEngine {
                     + config.contextLength());
         }
         this.capacity = ctx;
-        MemoryPlan memory = MemoryPlan.of(config, model.weights(), capacity);
-        memory.requireFits(deviceName(), device.getMaxGlobalMemory(), device.getMaxAllocMemory());
         long[] maxGroup = device.getDeviceMaxWorkgroupDimensions();
         LaunchGeometry geometry = LaunchGeometry.forDevice(TornadoDevices.isGpu(device),
                 maxGroup != null && maxGroup.length > 0 ? maxGroup[0] : 1);
+        MemoryPlan memory = MemoryPlan.of(config, model.weights(), capacity, geometry.attentionSplits());
+        memory.requireFits(deviceName(), device.getMaxGlobalMemory(), device.getMaxAllocMemory());
         this.plan = new DecodePlan(config, model.weights(), capacity, device, geometry);
     }
 

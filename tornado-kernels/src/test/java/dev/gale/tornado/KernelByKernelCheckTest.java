@@ -26,14 +26,16 @@ class KernelByKernelCheckTest {
         ByteArrayOutputStream log = new ByteArrayOutputStream();
         try (Model model = Model.open(SharedFiles.modelOf(modelName))) {
             String problem = KernelByKernelCheck.firstProblem(model, TornadoDevices.get(TornadoAvailability.device()),
-                    LaunchGeometry.forDevice(true, 1024), 2, true, new PrintStream(log, true, StandardCharsets.UTF_8));
+                    // one group per head: PoCL 3.1 computes the split attention wrongly with groups this large
+                    LaunchGeometry.forDevice(true, 1024).withAttentionSplits(1), 2, true,
+                    new PrintStream(log, true, StandardCharsets.UTF_8));
             reporter.publishEntry("kernel check", log.toString(StandardCharsets.UTF_8).strip());
             assertNull(problem);
         }
     }
 
     /**
-     * The experimental split attention ({@code -Dgale.tornado.attentionSplits}): three groups per head, with runs
+     * The split attention (GPUs' default, {@code -Dgale.tornado.attentionSplits}): three groups per head, with runs
      * that are empty at the first positions, and gemma3's sliding window of 16 passed (20 steps). At a CPU's group
      * size: PoCL 3.1 computes it wrongly with groups of 32 threads or more, which Oclgrind runs right (no
      * out-of-bounds access, race or uninitialised read).

@@ -53,7 +53,7 @@ public final class DecodeStep {
         IntArray groupIndices = new IntArray(ARGMAX_GROUPS);
         FloatArray bestValue = new FloatArray(1);
         IntArray noIndices = new IntArray(1);
-        int splits = LaunchGeometry.attentionSplits();
+        int splits = g.attentionSplits();
         FloatArray splitOut = new FloatArray(splitFloats(c, splits));
         FloatArray[] keys = new FloatArray[c.layers()];
         FloatArray[] values = new FloatArray[c.layers()];

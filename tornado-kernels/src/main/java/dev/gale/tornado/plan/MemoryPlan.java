@@ -8,7 +8,8 @@ import dev.gale.tornado.kernels.PackedWeights;
 
 /**
  * What a model needs on the device, worked out before anything is copied: the weights as {@link DeviceWeights}
- * lays them out, the KV cache for {@code capacity} positions, and the activations of one step.
+ * lays them out, the KV cache for {@code capacity} positions, and the activations of one step (with
+ * {@code attentionSplits} work-groups per attention head, {@link LaunchGeometry#attentionSplits}).
  *
  * @param weightBytes       weight arrays
  * @param kvCacheBytes      keys and values of every layer
@@ -20,7 +21,7 @@ public record MemoryPlan(long weightBytes, long kvCacheBytes, long scratchBytes,
     /** TornadoVM's native arrays carry a header before their data (16 bytes by default; rounded up here). */
     static final long ARRAY_HEADER = 32;
 
-    public static MemoryPlan of(ModelConfig c, ModelWeights w, int capacity) {
+    public static MemoryPlan of(ModelConfig c, ModelWeights w, int capacity, int attentionSplits) {
         long weights = array(bytes(w.tokenEmbedding())) + array(4L * c.dim());
         long largest = Math.max(bytes(w.tokenEmbedding()), bytes(w.output()));
         if (w.output() != w.tokenEmbedding()) {
@@ -46,7 +47,7 @@ public record MemoryPlan(long weightBytes, long kvCacheBytes, long scratchBytes,
         long scratch = array(4L * c.dim()) * 3 + array(4L * c.qDim()) + array(4L * c.heads() * c.valueDim())
                 + array(4L * c.ffnDim()) + array(4L * c.vocabSize()) + array(4L * c.heads() * capacity)
                 + 2 * array(4L * DecodeStep.ARGMAX_GROUPS) + 2 * array(4) + 2 * array(8)
-                + array(4L * DecodeStep.splitFloats(c, LaunchGeometry.attentionSplits()));
+                + array(4L * DecodeStep.splitFloats(c, attentionSplits));
         largest = Math.max(largest, 4L * capacity * Math.max(c.kvDim(), c.vDim()));
         return new MemoryPlan(weights, kv, scratch, array(largest), capacity);
     }

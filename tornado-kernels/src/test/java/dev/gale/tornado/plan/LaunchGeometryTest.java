@@ -10,9 +10,9 @@ class LaunchGeometryTest {
 
     @Test
     void gpusTakeWideGroupsCpusNarrowOnesWithinTheDeviceLimit() {
-        assertEquals(new LaunchGeometry(128, 128, 256, 128), LaunchGeometry.forDevice(true, 1024));
-        assertEquals(new LaunchGeometry(64, 64, 64, 64), LaunchGeometry.forDevice(true, 100));
-        assertEquals(new LaunchGeometry(16, 16, 16, 16), LaunchGeometry.forDevice(false, 4096));
+        assertEquals(new LaunchGeometry(128, 128, 256, 128, 16), LaunchGeometry.forDevice(true, 1024));
+        assertEquals(new LaunchGeometry(64, 64, 64, 64, 16), LaunchGeometry.forDevice(true, 100));
+        assertEquals(new LaunchGeometry(16, 16, 16, 16, 1), LaunchGeometry.forDevice(false, 4096));
     }
 
     @Test
@@ -35,17 +35,19 @@ class LaunchGeometryTest {
     }
 
     @Test
-    void attentionSplitsAreOneUnlessAsked() {
+    void attentionSplitsAreSixteenOnGpusAndOneOnCpuDevicesUnlessAsked() {
         String p = LaunchGeometry.ATTENTION_SPLITS;
         try {
             System.clearProperty(p);
-            assertEquals(1, LaunchGeometry.attentionSplits());
+            assertEquals(16, LaunchGeometry.forDevice(true, 1024).attentionSplits());
+            assertEquals(1, LaunchGeometry.forDevice(false, 1024).attentionSplits());
             System.setProperty(p, "3 ");
-            assertEquals(3, LaunchGeometry.attentionSplits());
+            assertEquals(3, LaunchGeometry.forDevice(true, 1024).attentionSplits());
+            assertEquals(3, LaunchGeometry.forDevice(false, 1024).attentionSplits());
             for (String bad : new String[] {"0", "257", "two"}) {
                 System.setProperty(p, bad);
                 IllegalArgumentException e =
-                        assertThrows(IllegalArgumentException.class, LaunchGeometry::attentionSplits);
+                        assertThrows(IllegalArgumentException.class, () -> LaunchGeometry.forDevice(true, 1024));
                 assertEquals("-D" + p + " must be a whole number from 1 to 256, not '" + bad + "'", e.getMessage());
             }
         } finally {

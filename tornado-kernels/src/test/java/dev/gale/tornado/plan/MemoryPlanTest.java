@@ -25,7 +25,7 @@ class MemoryPlanTest {
     void countsWeightsKvCacheAndActivations() throws Exception {
         try (Model model = Model.open(stories())) {
             ModelConfig c = model.config();
-            MemoryPlan plan = MemoryPlan.of(c, model.weights(), 256);
+            MemoryPlan plan = MemoryPlan.of(c, model.weights(), 256, 1);
             // every tensor is used once on the device (stories260K ties nothing), plus the zero Q/K/V biases
             long tensors = model.weightBytes();
             long biases = 4L * c.layers() * (c.qDim() + c.kvDim() + c.vDim());
@@ -41,7 +41,7 @@ class MemoryPlanTest {
     @Test
     void aModelThatDoesNotFitNamesBothFigures() throws Exception {
         try (Model model = Model.open(stories())) {
-            MemoryPlan plan = MemoryPlan.of(model.config(), model.weights(), 256);
+            MemoryPlan plan = MemoryPlan.of(model.config(), model.weights(), 256, 1);
             assertDoesNotThrow(() -> plan.requireFits("big device", 1L << 30, 1L << 28));
             DeviceMemoryException e = assertThrows(DeviceMemoryException.class,
                     () -> plan.requireFits("small device", 1L << 20, 1L << 20));
