@@ -61,7 +61,9 @@ public final class ActivationRows {
      * The activation form of {@link #tilesAs} transposed into tiles of {@value BlockGemm#TILE} tokens for
      * {@link BlockGemm}, over the width rounded up to whole blocks of 32 ({@link #blockWidth()}): element k of token
      * {@code 16 j + l} at {@code tiles[Simd.ALIGNED_FLOATS + (j * blockWidth + k) * 16 + l]}; padding elements and
-     * tokens are 0. The Q8_0 form holds each element's value, scale × quant (as {@link #q8Values}).
+     * tokens are 0. The Q8_0 form holds each element's value, scale × quant (as {@link #q8Values}). A batch of one
+     * tile ({@link BlockGemm#onePairedTile}) is laid out two positions at a time instead: elements 2m and 2m + 1 of
+     * token l at {@code Simd.ALIGNED_FLOATS + 32 m + 16 (l / 8) + 2 (l % 8)} and the next index.
      */
     float[] tiles;
     /** The form in {@link #tiles}: Q8_0 (for Q8_0 and Q4_0 weights), F16 or BF16; null when not ready. */
@@ -273,6 +275,7 @@ public final class ActivationRows {
         int count = (rows + tile - 1) / tile;
         Arrays.fill(tiles, a, a + count * tile * bw, 0f);
         // written in order, each tile position by position; the rows are read 16 at a time
+        boolean pairs = BlockGemm.onePairedTile(rows);
         if (form == GgmlType.Q8_0) {
             prepareQ8_0();
             for (int j = 0; j < count; j++) {
@@ -281,7 +284,7 @@ public final class ActivationRows {
                     int o = a + (j * bw + k) * tile;
                     for (int l = 0; l < tokens; l++) {
                         int e = (j * tile + l) * width + k;
-                        tiles[o + l] = q8Scale[e / Q8_0_BLOCK] * q8[e];
+                        tiles[pairs ? pairedIndex(a, k, l) : o + l] = q8Scale[e / Q8_0_BLOCK] * q8[e];
                     }
                 }
             }
@@ -292,12 +295,17 @@ public final class ActivationRows {
                 for (int k = 0; k < width; k++) {
                     int o = a + (j * bw + k) * tile;
                     for (int l = 0; l < tokens; l++) {
-                        tiles[o + l] = v[(j * tile + l) * width + k];
+                        tiles[pairs ? pairedIndex(a, k, l) : o + l] = v[(j * tile + l) * width + k];
                     }
                 }
             }
         }
         tilesAs = form;
+    }
+
+    /** Where element {@code k} of token {@code l} lies in a tile laid out two positions at a time (see {@link #tiles}). */
+    private static int pairedIndex(int a, int k, int l) {
+        return a + (k & ~1) * BlockGemm.TILE + l / 8 * 16 + l % 8 * 2 + (k & 1);
     }
 
     /** Makes sure the Q8_K form is ready; the width must be a multiple of 256. */

@@ -102,17 +102,21 @@ final class Bf16Kernel implements WeightKernel {
     }
 
     @Override
-    public void toBlockPanel(MemorySegment w, long offset, int n, float[] panel, int r) {
+    public void toBlockPanel(MemorySegment w, long offset, int n, float[] panel, long[] pairs, int r) {
         int vectors = n & ~15;
         for (int i = 0; i < vectors; i += 16) {
             FloatVector value = ((IntVector) ShortVector.fromMemorySegment(Simd.S_HALF, w, offset + 2L * i, LE)
                     .convertShape(VectorOperators.S2I, Simd.I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             // elements i..i+15 are half a block: block i / 32, at position i % 32
-            value.intoArray(panel, BlockGemm.at(i >> 5, r) + (i & 31));
+            if (pairs != null) {
+                value.reinterpretAsLongs().intoArray(pairs, BlockGemm.pairAt(i >> 5, r) + (i & 31) / 2);
+            } else {
+                value.intoArray(panel, BlockGemm.at(i >> 5, r) + (i & 31));
+            }
         }
         for (int i = vectors; i < n; i++) {
-            panel[BlockGemm.at(i >> 5, r) + (i & 31)] = Float16.bf16ToFloat(w.get(I16, offset + 2L * i));
+            BlockGemm.put(panel, pairs, i >> 5, r, i & 31, Float16.bf16ToFloat(w.get(I16, offset + 2L * i)));
         }
-        BlockGemm.padRow(n, panel, r);
+        BlockGemm.padRow(n, panel, pairs, r);
     }
 }

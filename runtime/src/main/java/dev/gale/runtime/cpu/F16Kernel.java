@@ -128,16 +128,20 @@ final class F16Kernel implements WeightKernel {
     }
 
     @Override
-    public void toBlockPanel(MemorySegment w, long offset, int n, float[] panel, int r) {
+    public void toBlockPanel(MemorySegment w, long offset, int n, float[] panel, long[] pairs, int r) {
         int vectors = n & ~15;
         for (int i = 0; i < vectors; i += 16) {
             // elements i..i+15 are half a block: block i / 32, at position i % 32
-            toFloats(w, offset + 2L * i, panel, BlockGemm.at(i >> 5, r) + (i & 31));
+            if (pairs != null) {
+                toFloatPairs(w, offset + 2L * i, pairs, BlockGemm.pairAt(i >> 5, r) + (i & 31) / 2);
+            } else {
+                toFloats(w, offset + 2L * i, panel, BlockGemm.at(i >> 5, r) + (i & 31));
+            }
         }
         for (int i = vectors; i < n; i++) {
-            panel[BlockGemm.at(i >> 5, r) + (i & 31)] = Float.float16ToFloat(w.get(I16, offset + 2L * i));
+            BlockGemm.put(panel, pairs, i >> 5, r, i & 31, Float.float16ToFloat(w.get(I16, offset + 2L * i)));
         }
-        BlockGemm.padRow(n, panel, r);
+        BlockGemm.padRow(n, panel, pairs, r);
     }
 
     /**
@@ -154,5 +158,16 @@ final class F16Kernel implements WeightKernel {
         magnitude.lanewise(VectorOperators.LSHL, 13).add(0x38000000).add(0x00800000, subnormal)
                 .reinterpretAsFloats().sub(0x1p-14f, subnormal.cast(F))
                 .reinterpretAsInts().or(h.and(0x80000000)).reinterpretAsFloats().intoArray(dst, o);
+    }
+
+    /** {@link #toFloats} into {@code dst[o .. o + 8)}, two floats to a long (a {@link BlockGemm} panel of pairs). */
+    private static void toFloatPairs(MemorySegment w, long at, long[] dst, int o) {
+        IntVector h = (IntVector) ShortVector.fromMemorySegment(Simd.S_HALF, w, at, LE)
+                .convertShape(VectorOperators.S2I, Simd.I, 0);
+        IntVector magnitude = h.and(0x7fff);
+        VectorMask<Integer> subnormal = magnitude.compare(VectorOperators.LT, 0x400);
+        magnitude.lanewise(VectorOperators.LSHL, 13).add(0x38000000).add(0x00800000, subnormal)
+                .reinterpretAsFloats().sub(0x1p-14f, subnormal.cast(F))
+                .reinterpretAsInts().or(h.and(0x80000000)).reinterpretAsLongs().intoArray(dst, o);
     }
 }

@@ -51,6 +51,7 @@ public final class MatMul {
     private final boolean portable;
     private final RepackedMatrices repacked;
     private final float[][] panels;
+    private final long[][] pairPanels;
     private final float[][] tileSums;
     private final float[][] lanes;
     private final float[][] accumulators;
@@ -92,6 +93,7 @@ public final class MatMul {
         this.portable = portable;
         this.repacked = repacked;
         this.panels = new float[pool.threads()][];
+        this.pairPanels = new long[pool.threads()][];
         this.tileSums = new float[pool.threads()][];
         this.lanes = new float[pool.threads()][];
         this.accumulators = new float[pool.threads()][];
@@ -226,10 +228,20 @@ public final class MatMul {
         int blockWidth = in.blockWidth();
         int blocks = blockWidth / BlockGemm.BLOCK;
         int worker = pool.workerIndex();
-        float[] panel = panels[worker];
-        if (panel == null || panel.length < BlockGemm.panelLength(blockWidth)) {
-            panel = new float[BlockGemm.panelLength(blockWidth)];
-            panels[worker] = panel;
+        float[] panel = null;
+        long[] pairs = null;
+        if (BlockGemm.onePairedTile(in.rows())) {
+            pairs = pairPanels[worker];
+            if (pairs == null || pairs.length < BlockGemm.pairPanelLength(blockWidth)) {
+                pairs = new long[BlockGemm.pairPanelLength(blockWidth)];
+                pairPanels[worker] = pairs;
+            }
+        } else {
+            panel = panels[worker];
+            if (panel == null || panel.length < BlockGemm.panelLength(blockWidth)) {
+                panel = new float[BlockGemm.panelLength(blockWidth)];
+                panels[worker] = panel;
+            }
         }
         float[] acc = accumulators[worker];
         if (acc == null) {
@@ -241,15 +253,19 @@ public final class MatMul {
             int r0 = group * BlockGemm.ROWS;
             int rows = Math.min(BlockGemm.ROWS, rowCount - r0);
             for (int i = 0; i < rows; i++) {
-                k.toBlockPanel(w, (rowStart + r0 + i) * rowBytes, width, panel, i);
+                k.toBlockPanel(w, (rowStart + r0 + i) * rowBytes, width, panel, pairs, i);
             }
             if (rows < BlockGemm.ROWS) {
                 // the missing rows multiply as zeros; their results are not stored
                 for (int b = 0; b < blocks; b++) {
-                    Arrays.fill(panel, BlockGemm.at(b, rows), BlockGemm.at(b + 1, 0), 0f);
+                    if (pairs != null) {
+                        Arrays.fill(pairs, BlockGemm.pairAt(b, rows), BlockGemm.pairAt(b + 1, 0), 0L);
+                    } else {
+                        Arrays.fill(panel, BlockGemm.at(b, rows), BlockGemm.at(b + 1, 0), 0f);
+                    }
                 }
             }
-            BlockGemm.multiply(panel, in, rows, acc, out, outStride, outOffset + r0);
+            BlockGemm.multiply(panel, pairs, in, rows, acc, out, outStride, outOffset + r0);
         }
     }
 

@@ -83,7 +83,7 @@ final class Q4_0Kernel implements WeightKernel {
     }
 
     @Override
-    public void toBlockPanel(MemorySegment w, long offset, int n, float[] panel, int r) {
+    public void toBlockPanel(MemorySegment w, long offset, int n, float[] panel, long[] pairs, int r) {
         int blocks = n / BLOCK;
         for (int b = 0; b < blocks; b++) {
             long p = offset + (long) BLOCK_BYTES * b;
@@ -92,9 +92,16 @@ final class Q4_0Kernel implements WeightKernel {
             IntVector bytes = (IntVector) ByteVector.fromMemorySegment(Simd.B_QUARTER, w, p + 2, LE)
                     .convertShape(VectorOperators.ZERO_EXTEND_B2I, Simd.I, 0);
             // (q - 8) times the scale: exact
-            ((FloatVector) bytes.and(15).sub(8).convert(VectorOperators.I2F, 0)).mul(d).intoArray(panel, o);
-            ((FloatVector) bytes.lanewise(VectorOperators.LSHR, 4).sub(8).convert(VectorOperators.I2F, 0)).mul(d)
-                    .intoArray(panel, o + 16);
+            FloatVector low = ((FloatVector) bytes.and(15).sub(8).convert(VectorOperators.I2F, 0)).mul(d);
+            FloatVector high = ((FloatVector) bytes.lanewise(VectorOperators.LSHR, 4).sub(8).convert(VectorOperators.I2F, 0))
+                    .mul(d);
+            if (pairs != null) {
+                low.reinterpretAsLongs().intoArray(pairs, BlockGemm.pairAt(b, r));
+                high.reinterpretAsLongs().intoArray(pairs, BlockGemm.pairAt(b, r) + 8);
+            } else {
+                low.intoArray(panel, o);
+                high.intoArray(panel, o + 16);
+            }
         }
     }
 }

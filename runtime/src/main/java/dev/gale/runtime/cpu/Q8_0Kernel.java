@@ -336,17 +336,24 @@ final class Q8_0Kernel implements WeightKernel {
     }
 
     @Override
-    public void toBlockPanel(MemorySegment w, long offset, int n, float[] panel, int r) {
+    public void toBlockPanel(MemorySegment w, long offset, int n, float[] panel, long[] pairs, int r) {
         int blocks = n / BLOCK;
         for (int b = 0; b < blocks; b++) {
             long p = offset + (long) BLOCK_BYTES * b;
             int o = BlockGemm.at(b, r);
             // quant times scale: exact (an 8-bit quant times an fp16 scale needs 19 bits)
             float d = Float.float16ToFloat(w.get(I16, p));
-            ((FloatVector) ByteVector.fromMemorySegment(Simd.B_QUARTER, w, p + 2, LE)
-                    .convertShape(VectorOperators.B2F, F, 0)).mul(d).intoArray(panel, o);
-            ((FloatVector) ByteVector.fromMemorySegment(Simd.B_QUARTER, w, p + 18, LE)
-                    .convertShape(VectorOperators.B2F, F, 0)).mul(d).intoArray(panel, o + 16);
+            FloatVector low = ((FloatVector) ByteVector.fromMemorySegment(Simd.B_QUARTER, w, p + 2, LE)
+                    .convertShape(VectorOperators.B2F, F, 0)).mul(d);
+            FloatVector high = ((FloatVector) ByteVector.fromMemorySegment(Simd.B_QUARTER, w, p + 18, LE)
+                    .convertShape(VectorOperators.B2F, F, 0)).mul(d);
+            if (pairs != null) {
+                low.reinterpretAsLongs().intoArray(pairs, BlockGemm.pairAt(b, r));
+                high.reinterpretAsLongs().intoArray(pairs, BlockGemm.pairAt(b, r) + 8);
+            } else {
+                low.intoArray(panel, o);
+                high.intoArray(panel, o + 16);
+            }
         }
     }
 }

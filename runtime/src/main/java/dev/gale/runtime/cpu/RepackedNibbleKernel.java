@@ -592,7 +592,7 @@ final class RepackedNibbleKernel implements WeightKernel {
     }
 
     @Override
-    public void toBlockPanel(MemorySegment w, long offset, int n, float[] panel, int r) {
+    public void toBlockPanel(MemorySegment w, long offset, int n, float[] panel, long[] pairs, int r) {
         int blocks = n / BLOCK;
         int grouped = blocks / GROUP * GROUP;
         long s = offset + (long) blocks * NIBBLE_BYTES;
@@ -601,7 +601,7 @@ final class RepackedNibbleKernel implements WeightKernel {
         // panel product needs no term of its own for the minimums
         int bias = this.bias;
         for (int b = 0; b < grouped; b += GROUP) {
-            expandGroup(w, offset + (long) b * NIBBLE_BYTES, panel, b, r, bias, minimums, s, m);
+            expandGroup(w, offset + (long) b * NIBBLE_BYTES, panel, pairs, b, r, bias, minimums, s, m);
         }
         for (int b = grouped; b < blocks; b++) {
             int o = BlockGemm.at(b, r);
@@ -620,8 +620,13 @@ final class RepackedNibbleKernel implements WeightKernel {
                 low = low.mul(d);
                 high = high.mul(d);
             }
-            low.intoArray(panel, o);
-            high.intoArray(panel, o + 16);
+            if (pairs != null) {
+                low.reinterpretAsLongs().intoArray(pairs, BlockGemm.pairAt(b, r));
+                high.reinterpretAsLongs().intoArray(pairs, BlockGemm.pairAt(b, r) + 8);
+            } else {
+                low.intoArray(panel, o);
+                high.intoArray(panel, o + 16);
+            }
         }
     }
 
@@ -665,7 +670,8 @@ final class RepackedNibbleKernel implements WeightKernel {
      * block's bytes with {@code & 0xFF} and the odd block's with {@code >>> 8}, its nibbles with {@code & 15} and
      * {@code >>> 4}.
      */
-    private static void expandGroup(MemorySegment w, long at, float[] panel, int b0, int r, int bias, boolean minimums,
+    private static void expandGroup(MemorySegment w, long at, float[] panel, long[] pairs, int b0, int r, int bias,
+                                    boolean minimums,
                                     long s, long m) {
         ShortVector a0 = ShortVector.fromMemorySegment(Simd.S, w, at, LE);
         ShortVector a1 = ShortVector.fromMemorySegment(Simd.S, w, at + 64, LE);
@@ -699,8 +705,13 @@ final class RepackedNibbleKernel implements WeightKernel {
                         low = low.mul(d);
                         high = high.mul(d);
                     }
-                    low.intoArray(panel, o);
-                    high.intoArray(panel, o + 16);
+                    if (pairs != null) {
+                        low.reinterpretAsLongs().intoArray(pairs, BlockGemm.pairAt(block, r));
+                        high.reinterpretAsLongs().intoArray(pairs, BlockGemm.pairAt(block, r) + 8);
+                    } else {
+                        low.intoArray(panel, o);
+                        high.intoArray(panel, o + 16);
+                    }
                 }
             }
         }

@@ -82,7 +82,7 @@ final class RepackedQ5_KKernel extends ByteQuantKernel {
      * of {@link Q5_KKernel#expand}), with a scale of 1, multiplied with the activation's Q8_0 tiles.
      */
     @Override
-    public void toBlockPanel(MemorySegment w, long offset, int n, float[] panel, int r) {
+    public void toBlockPanel(MemorySegment w, long offset, int n, float[] panel, long[] pairs, int r) {
         for (int k0 = 0; k0 < n; k0 += QK) {
             long p = offset + (long) BLOCK_BYTES * (k0 / QK);
             float d = w.get(F32, p + QK + 16);
@@ -91,11 +91,17 @@ final class RepackedQ5_KKernel extends ByteQuantKernel {
                 float d1 = d * w.get(ValueLayout.JAVA_BYTE, p + QK + s);
                 float m1 = dmin * w.get(ValueLayout.JAVA_BYTE, p + QK + 8 + s);
                 int b = k0 / BlockGemm.BLOCK + s;
-                int at = BlockGemm.at(b, r);
-                ((FloatVector) ByteVector.fromMemorySegment(Simd.B_QUARTER, w, p + 32L * s, LE)
-                        .convertShape(VectorOperators.B2F, F, 0)).fma(d1, -m1).intoArray(panel, at);
-                ((FloatVector) ByteVector.fromMemorySegment(Simd.B_QUARTER, w, p + 32L * s + 16, LE)
-                        .convertShape(VectorOperators.B2F, F, 0)).fma(d1, -m1).intoArray(panel, at + 16);
+                FloatVector low = ((FloatVector) ByteVector.fromMemorySegment(Simd.B_QUARTER, w, p + 32L * s, LE)
+                        .convertShape(VectorOperators.B2F, F, 0)).fma(d1, -m1);
+                FloatVector high = ((FloatVector) ByteVector.fromMemorySegment(Simd.B_QUARTER, w, p + 32L * s + 16, LE)
+                        .convertShape(VectorOperators.B2F, F, 0)).fma(d1, -m1);
+                if (pairs != null) {
+                    low.reinterpretAsLongs().intoArray(pairs, BlockGemm.pairAt(b, r));
+                    high.reinterpretAsLongs().intoArray(pairs, BlockGemm.pairAt(b, r) + 8);
+                } else {
+                    low.intoArray(panel, BlockGemm.at(b, r));
+                    high.intoArray(panel, BlockGemm.at(b, r) + 16);
+                }
             }
         }
     }

@@ -76,16 +76,20 @@ final class RepackedQ6_KKernel extends ByteQuantKernel {
      * {@link Q6_KKernel#expand}), with a scale of 1, multiplied with the activation's Q8_0 tiles.
      */
     @Override
-    public void toBlockPanel(MemorySegment w, long offset, int n, float[] panel, int r) {
+    public void toBlockPanel(MemorySegment w, long offset, int n, float[] panel, long[] pairs, int r) {
         for (int k0 = 0; k0 < n; k0 += QK) {
             long p = offset + (long) BLOCK_BYTES * (k0 / QK);
             float d = w.get(F32, p + QK + 16);
             for (int run = 0; run < 16; run++) {
                 float ds = d * w.get(ValueLayout.JAVA_BYTE, p + QK + run);
                 int b = (k0 + 16 * run) / 32;
-                ((FloatVector) ByteVector.fromMemorySegment(Simd.B_QUARTER, w, p + 16L * run, LE)
-                        .convertShape(VectorOperators.B2F, F, 0)).mul(ds)
-                        .intoArray(panel, BlockGemm.at(b, r) + 16 * (run & 1));
+                FloatVector v = ((FloatVector) ByteVector.fromMemorySegment(Simd.B_QUARTER, w, p + 16L * run, LE)
+                        .convertShape(VectorOperators.B2F, F, 0)).mul(ds);
+                if (pairs != null) {
+                    v.reinterpretAsLongs().intoArray(pairs, BlockGemm.pairAt(b, r) + 8 * (run & 1));
+                } else {
+                    v.intoArray(panel, BlockGemm.at(b, r) + 16 * (run & 1));
+                }
             }
         }
     }

@@ -41,6 +41,12 @@ final class Simd {
      */
     static final int ALIGNED_FLOATS = alignedFloats();
 
+    /**
+     * The first index of a {@code long[]} whose element lies on a 64-byte boundary under the same flag (a long
+     * array's data starts 16 bytes in with either header layout), else 0: {@link BlockGemm}'s panels of pairs.
+     */
+    static final int ALIGNED_LONGS = ALIGNED_FLOATS == 0 ? 0 : (64 - 16) / Long.BYTES;
+
     static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
     static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);

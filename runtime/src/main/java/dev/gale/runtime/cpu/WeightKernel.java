@@ -120,10 +120,11 @@ sealed interface WeightKernel
     /**
      * Expands the weight row at byte {@code offset} ({@code n} elements) into row {@code r} of a {@link BlockGemm}
      * panel: the values of block b (of 32), each quant times its scales, as floats at
-     * {@code panel[BlockGemm.at(b, r) ..]} (zeros past the row's end). The kernels whose {@link #blockProduct} is
-     * true implement it.
+     * {@code panel[BlockGemm.at(b, r) ..]}, or, where {@code pairs} is not null (batches of one tile), two floats to
+     * a long at {@code pairs[BlockGemm.pairAt(b, r) ..]}; zeros past the row's end. The kernels whose
+     * {@link #blockProduct} is true implement it.
      */
-    default void toBlockPanel(MemorySegment w, long offset, int n, float[] panel, int r) {
+    default void toBlockPanel(MemorySegment w, long offset, int n, float[] panel, long[] pairs, int r) {
         throw new UnsupportedOperationException(type() + " takes the float panel path");
     }
 
