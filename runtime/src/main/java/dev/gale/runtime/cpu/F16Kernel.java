@@ -132,11 +132,8 @@ final class F16Kernel implements WeightKernel {
         int vectors = n & ~15;
         for (int i = 0; i < vectors; i += 16) {
             // elements i..i+15 are half a block: block i / 32, at position i % 32
-            if (pairs != null) {
-                toFloatPairs(w, offset + 2L * i, pairs, BlockGemm.pairAt(i >> 5, r) + (i & 31) / 2);
-            } else {
-                toFloats(w, offset + 2L * i, panel, BlockGemm.at(i >> 5, r) + (i & 31));
-            }
+            toFloats(w, offset + 2L * i, panel, BlockGemm.at(i >> 5, r) + (i & 31), pairs,
+                    BlockGemm.pairAt(i >> 5, r) + (i & 31) / 2);
         }
         for (int i = vectors; i < n; i++) {
             BlockGemm.put(panel, pairs, i >> 5, r, i & 31, Float.float16ToFloat(w.get(I16, offset + 2L * i)));
@@ -145,29 +142,23 @@ final class F16Kernel implements WeightKernel {
     }
 
     /**
-     * The 16 fp16 values at byte {@code at} as floats into {@code dst[o .. o + 16)}, exactly: the exponent is
-     * rebiased 15 -> 127; a subnormal is built as 2^-14 (1 + m/1024), then 2^-14 is taken away (no float arithmetic
-     * on subnormal inputs, which takes a slow path). Arrays in and out, so that it inlines without vectors crossing a
-     * call (see {@link Simd}).
+     * The 16 fp16 values at byte {@code at} as floats into {@code dst[o .. o + 16)}, or where {@code pairs} is not
+     * null two to a long into {@code pairs[po .. po + 8)}, exactly: the exponent is rebiased 15 -> 127; a subnormal
+     * is built as 2^-14 (1 + m/1024), then 2^-14 is taken away (no float arithmetic on subnormal inputs, which takes a
+     * slow path). Arrays in and out, so that it inlines without vectors crossing a call (see {@link Simd}).
      */
-    private static void toFloats(MemorySegment w, long at, float[] dst, int o) {
+    private static void toFloats(MemorySegment w, long at, float[] dst, int o, long[] pairs, int po) {
         IntVector h = (IntVector) ShortVector.fromMemorySegment(Simd.S_HALF, w, at, LE)
                 .convertShape(VectorOperators.S2I, Simd.I, 0);
         IntVector magnitude = h.and(0x7fff);
         VectorMask<Integer> subnormal = magnitude.compare(VectorOperators.LT, 0x400);
-        magnitude.lanewise(VectorOperators.LSHL, 13).add(0x38000000).add(0x00800000, subnormal)
+        IntVector bits = magnitude.lanewise(VectorOperators.LSHL, 13).add(0x38000000).add(0x00800000, subnormal)
                 .reinterpretAsFloats().sub(0x1p-14f, subnormal.cast(F))
-                .reinterpretAsInts().or(h.and(0x80000000)).reinterpretAsFloats().intoArray(dst, o);
-    }
-
-    /** {@link #toFloats} into {@code dst[o .. o + 8)}, two floats to a long (a {@link BlockGemm} panel of pairs). */
-    private static void toFloatPairs(MemorySegment w, long at, long[] dst, int o) {
-        IntVector h = (IntVector) ShortVector.fromMemorySegment(Simd.S_HALF, w, at, LE)
-                .convertShape(VectorOperators.S2I, Simd.I, 0);
-        IntVector magnitude = h.and(0x7fff);
-        VectorMask<Integer> subnormal = magnitude.compare(VectorOperators.LT, 0x400);
-        magnitude.lanewise(VectorOperators.LSHL, 13).add(0x38000000).add(0x00800000, subnormal)
-                .reinterpretAsFloats().sub(0x1p-14f, subnormal.cast(F))
-                .reinterpretAsInts().or(h.and(0x80000000)).reinterpretAsLongs().intoArray(dst, o);
+                .reinterpretAsInts().or(h.and(0x80000000));
+        if (pairs != null) {
+            bits.reinterpretAsLongs().intoArray(pairs, po);
+        } else {
+            bits.reinterpretAsFloats().intoArray(dst, o);
+        }
     }
 }

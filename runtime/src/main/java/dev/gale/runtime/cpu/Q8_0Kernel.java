@@ -29,7 +29,8 @@ import jdk.incubator.vector.VectorOperators;
  *       decode steps) about twice as fast as the decode kernel token after token, each token bit for bit its
  *       {@link #dot}.</li>
  * </ul>
- * Batches of more than {@value #MAX_TOKEN_ROWS} tokens go through {@link BlockGemm} ({@link #toBlockPanel}).
+ * Batches of more than {@value #MAX_TOKEN_ROWS} tokens go through {@link BlockGemm} ({@link #toBlockPanel}) on rows of
+ * {@value #WIDE} elements or more; shorter rows keep ggml's arithmetic there too, row by row ({@link #blockMinWidth}).
  */
 final class Q8_0Kernel implements WeightKernel {
     static final Q8_0Kernel INSTANCE = new Q8_0Kernel(null);
