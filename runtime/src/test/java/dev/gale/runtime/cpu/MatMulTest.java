@@ -44,7 +44,9 @@ class MatMulTest {
                 default -> new int[] {256, 768};
             };
             for (int width : widths) {
-                for (int tokens : new int[] {1, 2, 5, 8, 37}) {
+                // 8 and 16: one tile of pairs for the types that take BlockGemm (16 for Q5_K and Q6_K); 37: a pair of
+                // tiles and a float tile
+                for (int tokens : new int[] {1, 2, 5, 8, 16, 37}) {
                     b.add(Arguments.of(type, width, 13, tokens, false));
                 }
                 b.add(Arguments.of(type, width, 13, 1, true));
