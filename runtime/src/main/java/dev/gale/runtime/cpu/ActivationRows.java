@@ -276,27 +276,18 @@ public final class ActivationRows {
         Arrays.fill(tiles, a, a + count * tile * bw, 0f);
         // written in order, each tile position by position; the rows are read 16 at a time
         boolean pairs = BlockGemm.onePairedTile(rows);
-        if (form == GgmlType.Q8_0) {
+        boolean q8Form = form == GgmlType.Q8_0;
+        if (q8Form) {
             prepareQ8_0();
-            for (int j = 0; j < count; j++) {
-                int tokens = Math.min(tile, rows - j * tile);
-                for (int k = 0; k < width; k++) {
-                    int o = a + (j * bw + k) * tile;
-                    for (int l = 0; l < tokens; l++) {
-                        int e = (j * tile + l) * width + k;
-                        tiles[pairs ? pairedIndex(a, k, l) : o + l] = q8Scale[e / Q8_0_BLOCK] * q8[e];
-                    }
-                }
-            }
-        } else {
-            float[] v = rounded(form);
-            for (int j = 0; j < count; j++) {
-                int tokens = Math.min(tile, rows - j * tile);
-                for (int k = 0; k < width; k++) {
-                    int o = a + (j * bw + k) * tile;
-                    for (int l = 0; l < tokens; l++) {
-                        tiles[pairs ? pairedIndex(a, k, l) : o + l] = v[(j * tile + l) * width + k];
-                    }
+        }
+        float[] v = q8Form ? null : rounded(form);
+        for (int j = 0; j < count; j++) {
+            int tokens = Math.min(tile, rows - j * tile);
+            for (int k = 0; k < width; k++) {
+                int o = a + (j * bw + k) * tile;
+                for (int l = 0; l < tokens; l++) {
+                    int e = (j * tile + l) * width + k;
+                    tiles[pairs ? pairedIndex(a, k, l) : o + l] = q8Form ? q8Scale[e / Q8_0_BLOCK] * q8[e] : v[e];
                 }
             }
         }

@@ -36,7 +36,7 @@ final class BlockGemm {
     static final int BLOCK = 32;
     /** Weight rows of a panel. */
     static final int ROWS = 12;
-    /** Tokens of an activation tile: the float lanes of a vector. */
+    /** Tokens of an activation tile: a vector's float lanes (two positions of 8 tokens in a tile of pairs). */
     static final int TILE = 16;
     /** Floats of the sums: ROWS rows × two tiles. */
     private static final int ACCUMULATOR_FLOATS = ROWS * 2 * TILE;
@@ -110,8 +110,10 @@ final class BlockGemm {
      * to a whole block.
      */
     static void padRow(int n, float[] panel, long[] pairs, int r) {
-        for (int k = n % BLOCK; k > 0 && k < BLOCK; k++) {
-            put(panel, pairs, n / BLOCK, r, k, 0f);
+        if (n % BLOCK != 0) {
+            for (int k = n % BLOCK; k < BLOCK; k++) {
+                put(panel, pairs, n / BLOCK, r, k, 0f);
+            }
         }
     }
 

@@ -597,8 +597,8 @@ final class RepackedNibbleKernel implements WeightKernel {
         int grouped = blocks / GROUP * GROUP;
         long s = offset + (long) blocks * NIBBLE_BYTES;
         long m = s + (long) Float.BYTES * blocks;
-        // panel values: (q - 8) * scale for Q4_0 (exact); scale * q + minimum for Q4_K (one rounding), so that the
-        // panel product needs no term of its own for the minimums
+        // panel values: scale * q + minimum, one rounding: for Q4_K, so that the panel product needs no term of its
+        // own for the minimums; for Q4_0 (q - 8) * scale + 0, exact
         int bias = this.bias;
         for (int b = 0; b < grouped; b += GROUP) {
             expandGroup(w, offset + (long) b * NIBBLE_BYTES, panel, pairs, b, r, bias, minimums, s, m);
@@ -610,16 +610,10 @@ final class RepackedNibbleKernel implements WeightKernel {
             FloatVector low = (FloatVector) bytes.and(15).sub(bias).convert(VectorOperators.I2F, 0);
             FloatVector high = (FloatVector) bytes.lanewise(VectorOperators.LSHR, 4).sub(bias)
                     .convert(VectorOperators.I2F, 0);
-            if (minimums) {
-                float mul = w.get(F32, s + 4L * b);
-                float add = w.get(F32, m + 4L * b);
-                low = low.fma(mul, add);
-                high = high.fma(mul, add);
-            } else {
-                float d = w.get(F32, s + 4L * b);
-                low = low.mul(d);
-                high = high.mul(d);
-            }
+            float mul = w.get(F32, s + 4L * b);
+            float add = minimums ? w.get(F32, m + 4L * b) : 0f;
+            low = low.fma(mul, add);
+            high = high.fma(mul, add);
             if (pairs != null) {
                 low.reinterpretAsLongs().intoArray(pairs, BlockGemm.pairAt(b, r));
                 high.reinterpretAsLongs().intoArray(pairs, BlockGemm.pairAt(b, r) + 8);
@@ -695,16 +689,10 @@ final class RepackedNibbleKernel implements WeightKernel {
                     FloatVector low = (FloatVector) bytes.and(15).sub(bias).convert(VectorOperators.I2F, 0);
                     FloatVector high = (FloatVector) bytes.lanewise(VectorOperators.LSHR, 4).sub(bias)
                             .convert(VectorOperators.I2F, 0);
-                    if (minimums) {
-                        float mul = w.get(F32, s + 4L * block);
-                        float add = w.get(F32, m + 4L * block);
-                        low = low.fma(mul, add);
-                        high = high.fma(mul, add);
-                    } else {
-                        float d = w.get(F32, s + 4L * block);
-                        low = low.mul(d);
-                        high = high.mul(d);
-                    }
+                    float mul = w.get(F32, s + 4L * block);
+                    float add = minimums ? w.get(F32, m + 4L * block) : 0f;
+                    low = low.fma(mul, add);
+                    high = high.fma(mul, add);
                     if (pairs != null) {
                         low.reinterpretAsLongs().intoArray(pairs, BlockGemm.pairAt(block, r));
                         high.reinterpretAsLongs().intoArray(pairs, BlockGemm.pairAt(block, r) + 8);
