@@ -6,6 +6,7 @@ import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
 /**
@@ -68,6 +69,17 @@ public final class ActivationRows {
     float[] tiles;
     /** The form in {@link #tiles}: Q8_0 (for Q8_0 and Q4_0 weights), F16 or BF16; null when not ready. */
     private GgmlType tilesAs;
+    /** Gather indices of {@link #tilePositions} ({@link #gatherMaps}), made on first use. */
+    private int[][] gatherMaps;
+    /** The form {@link #tilePositions} reads while the tiles are being made. */
+    private float[] tileSource;
+    /** See {@link #workers}. */
+    private WorkerPool pool;
+    private final WorkerPool.RangeBody quantizeBody = this::quantizeBlocks;
+    private final WorkerPool.RangeBody valuesBody = this::valueBlocks;
+    private final WorkerPool.RangeBody tilesBody = this::tilePositions;
+    /** Smallest share of a parallel form: blocks of 32 elements or positions of a tile. */
+    private static final int PARALLEL_GRAIN = 128;
 
     /** Q8_K form: scale × quant, the exact value each element of the Q8_K quantization stands for. */
     float[] qkValues;
@@ -144,17 +156,42 @@ public final class ActivationRows {
             q8 = new short[values.length];
             q8Scale = new float[values.length / Q8_0_BLOCK];
         }
-        int blocks = rows * width / Q8_0_BLOCK;
+        run(rows * width / Q8_0_BLOCK, quantizeBody);
+        q8Ready = true;
+    }
+
+    /** Quantizes blocks {@code [start, end)} to Q8_0. */
+    private void quantizeBlocks(int start, int end) {
         if (Simd.WIDE_VECTORS) {
-            for (int b = 0; b < blocks; b++) {
+            for (int b = start; b < end; b++) {
                 quantizeQ8_0BlockInVectors(b * Q8_0_BLOCK, b);
             }
         } else {
-            for (int b = 0; b < blocks; b++) {
+            for (int b = start; b < end; b++) {
                 quantizeQ8_0Block(b * Q8_0_BLOCK, b);
             }
         }
-        q8Ready = true;
+    }
+
+    /**
+     * {@code body} over {@code [0, blocks)}, split across the workers of the product that prepares this form
+     * ({@link #workers}) where there is enough work for more than one, else on the calling thread.
+     */
+    private void run(int blocks, WorkerPool.RangeBody body) {
+        WorkerPool p = pool;
+        if (p == null || blocks < 2 * PARALLEL_GRAIN) {
+            body.run(0, blocks);
+        } else {
+            p.parallelFor(blocks, PARALLEL_GRAIN, body);
+        }
+    }
+
+    /**
+     * The worker pool that computes the forms of later {@code prepare} calls (by blocks of 32 elements, or positions
+     * of the tiles), or null: the calling thread alone. Set by the product about to read them.
+     */
+    void workers(WorkerPool pool) {
+        this.pool = pool;
     }
 
     /**
@@ -206,11 +243,26 @@ public final class ActivationRows {
         if (q8Values == null) {
             q8Values = new float[values.length];
         }
-        int n = rows * width;
-        for (int i = 0; i < n; i++) {
-            q8Values[i] = q8Scale[i / Q8_0_BLOCK] * q8[i];
-        }
+        run(rows * width / Q8_0_BLOCK, valuesBody);
         q8ValuesReady = true;
+    }
+
+    /** {@link #q8Values} of blocks {@code [start, end)}. */
+    private void valueBlocks(int start, int end) {
+        if (Simd.WIDE_VECTORS) {
+            for (int b = start; b < end; b++) {
+                int e = b * Q8_0_BLOCK;
+                float d = q8Scale[b];
+                ((FloatVector) ShortVector.fromArray(Simd.S_HALF, q8, e).convertShape(VectorOperators.S2F, Simd.F, 0))
+                        .mul(d).intoArray(q8Values, e);
+                ((FloatVector) ShortVector.fromArray(Simd.S_HALF, q8, e + 16).convertShape(VectorOperators.S2F, Simd.F, 0))
+                        .mul(d).intoArray(q8Values, e + 16);
+            }
+        } else {
+            for (int i = start * Q8_0_BLOCK; i < end * Q8_0_BLOCK; i++) {
+                q8Values[i] = q8Scale[i / Q8_0_BLOCK] * q8[i];
+            }
+        }
     }
 
     /**
@@ -273,30 +325,96 @@ public final class ActivationRows {
             this.tiles = new float[a + tiles * tile * bw];
         }
         int count = (rows + tile - 1) / tile;
-        Arrays.fill(tiles, a, a + count * tile * bw, 0f);
-        // written in order, each tile position by position; the rows are read 16 at a time
-        boolean pairs = BlockGemm.onePairedTile(rows);
-        boolean q8Form = form == GgmlType.Q8_0;
-        if (q8Form) {
-            prepareQ8_0();
+        if (bw != width) {
+            Arrays.fill(tiles, a, a + count * tile * bw, 0f); // the padding positions and tokens
         }
-        float[] v = q8Form ? null : rounded(form);
-        for (int j = 0; j < count; j++) {
-            int tokens = Math.min(tile, rows - j * tile);
-            for (int k = 0; k < width; k++) {
-                int o = a + (j * bw + k) * tile;
-                for (int l = 0; l < tokens; l++) {
-                    int e = (j * tile + l) * width + k;
-                    tiles[pairs ? pairedIndex(a, k, l) : o + l] = q8Form ? q8Scale[e / Q8_0_BLOCK] * q8[e] : v[e];
-                }
+        float[] v;
+        if (form == GgmlType.Q8_0) {
+            prepareQ8_0Values();
+            v = q8Values;
+        } else {
+            v = rounded(form);
+        }
+        boolean paired = BlockGemm.onePairedTile(rows);
+        tileSource = v;
+        gatherMaps(paired);
+        run(paired ? width / 2 : width, tilesBody);
+        if (paired && width % 2 != 0) {
+            int k = width - 1;
+            for (int l = 0; l < rows; l++) {
+                tiles[a + k * tile + l / 8 * 16 + l % 8 * 2] = v[l * width + k];
             }
         }
+        tileSource = null;
         tilesAs = form;
     }
 
-    /** Where element {@code k} of token {@code l} lies in a tile laid out two positions at a time (see {@link #tiles}). */
-    private static int pairedIndex(int a, int k, int l) {
-        return a + (k & ~1) * BlockGemm.TILE + l / 8 * 16 + l % 8 * 2 + (k & 1);
+    /**
+     * Positions {@code [start, end)} of {@link #tiles} (position pairs in the paired layout), each position's tokens
+     * gathered from their rows 8 tokens (rows) at a time: a row is often a multiple of 4 KB long, which puts the
+     * gathered elements of all the rows in one set of the first-level cache; 8 rows' lines stay there for the next
+     * positions, 16 would not.
+     */
+    private void tilePositions(int start, int end) {
+        float[] v = tileSource;
+        int tile = BlockGemm.TILE;
+        int a = Simd.ALIGNED_FLOATS;
+        int[][] maps = gatherMaps;
+        if (BlockGemm.onePairedTile(rows)) {
+            // two positions of 8 tokens to a vector: tokens 0-7 at a + 32 m, 8-15 at a + 32 m + 16
+            for (int h = 0; h < 2; h++) {
+                int[] map = maps[h];
+                VectorMask<Float> lanes = VectorMask.fromLong(Simd.F, (1L << Math.clamp(2 * rows - 16 * h, 0, 16)) - 1);
+                for (int m = start; m < end; m++) {
+                    FloatVector.fromArray(Simd.F, v, 2 * m, map, 0, lanes).intoArray(tiles, a + 2 * m * tile + 16 * h);
+                }
+            }
+            return;
+        }
+        int bw = blockWidth();
+        int count = (rows + tile - 1) / tile;
+        for (int j = 0; j < count; j++) {
+            int tokens = Math.min(tile, rows - j * tile);
+            int e0 = j * tile * width;
+            for (int h = 0; h < (tokens > 8 ? 2 : 1); h++) {
+                int[] map = maps[tokens == tile ? 2 : 3];
+                VectorMask<Float> lanes = VectorMask.fromLong(Simd.F,
+                        ((1L << Math.clamp(tokens - 8 * h, 0, 8)) - 1) << 8 * h);
+                int o = a + (j * bw + start) * tile;
+                // the first pass writes whole vectors (0 past the last token), the second its own lanes
+                for (int k = start; k < end; k++, o += tile) {
+                    FloatVector g = FloatVector.fromArray(Simd.F, v, e0 + k, map, 0, lanes);
+                    if (h == 0) {
+                        g.intoArray(tiles, o);
+                    } else {
+                        g.intoArray(tiles, o, lanes);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * The gather indices of {@link #tilePositions}, relative to the position's element of a tile's first token: in
+     * the paired layout, lane 2l + i at element i of the row of token l (map 0) or 8 + l (map 1); else lane l at
+     * token l's row, for a whole tile (map 2) and for the batch's last tile (map 3), whose lanes past its last token
+     * point into its first token's row (a masked gather still checks every lane's index).
+     */
+    private void gatherMaps(boolean paired) {
+        int[][] maps = gatherMaps;
+        if (maps == null) {
+            maps = new int[4][BlockGemm.TILE];
+            gatherMaps = maps;
+        }
+        int last = rows - (rows - 1) / BlockGemm.TILE * BlockGemm.TILE;
+        for (int lane = 0; lane < BlockGemm.TILE; lane++) {
+            for (int h = 0; h < 2; h++) {
+                int token = 8 * h + lane / 2;
+                maps[h][lane] = (token < rows ? token * width : 0) + lane % 2;
+            }
+            maps[2][lane] = lane * width;
+            maps[3][lane] = lane < last ? lane * width : 0;
+        }
     }
 
     /** Makes sure the Q8_K form is ready; the width must be a multiple of 256. */

@@ -135,6 +135,7 @@ public final class MatMul {
         RepackedMatrices.Matrix r = portable ? null : repacked.find(w);
         WeightKernel k = r != null ? r.kernel() : portable ? PortableKernel.of(w.name(), w.type()) : WeightKernel.of(w);
         ProductPath path = ProductPath.of(k, x.rows(), x.width());
+        x.workers(pool);
         k.prepare(x, path);
         this.kernel = k;
         this.data = r != null ? r.data() : w.data();
@@ -252,8 +253,15 @@ public final class MatMul {
         for (int group = start; group < end; group++) {
             int r0 = group * BlockGemm.ROWS;
             int rows = Math.min(BlockGemm.ROWS, rowCount - r0);
-            for (int i = 0; i < rows; i++) {
-                k.toBlockPanel(w, (rowStart + r0 + i) * rowBytes, width, panel, pairs, i);
+            if (rows == BlockGemm.ROWS) {
+                // rows i, i + 3, i + 6 and i + 9 together: four streams of memory (WeightKernel.toBlockPanel4)
+                for (int i = 0; i < 3; i++) {
+                    k.toBlockPanel4(w, (rowStart + r0 + i) * rowBytes, 3 * rowBytes, width, panel, pairs, i, 3);
+                }
+            } else {
+                for (int i = 0; i < rows; i++) {
+                    k.toBlockPanel(w, (rowStart + r0 + i) * rowBytes, width, panel, pairs, i);
+                }
             }
             if (rows < BlockGemm.ROWS) {
                 // the missing rows multiply as zeros; their results are not stored

@@ -128,6 +128,17 @@ sealed interface WeightKernel
         throw new UnsupportedOperationException(type() + " takes the float panel path");
     }
 
+    /**
+     * {@link #toBlockPanel} of four weight rows, at bytes {@code offset + j * gap} into panel rows {@code r + j * rowGap}
+     * (j = 0..3). The kernels whose expansion reads memory faster from several streams at once override it.
+     */
+    default void toBlockPanel4(MemorySegment w, long offset, long gap, int n, float[] panel, long[] pairs, int r,
+            int rowGap) {
+        for (int j = 0; j < 4; j++) {
+            toBlockPanel(w, offset + j * gap, n, panel, pairs, r + j * rowGap);
+        }
+    }
+
     /*
      * The float panel path: F32 and the k-quants implement it (and the portable kernels); the types whose
      * blockProduct is true never take it.
