@@ -122,6 +122,117 @@ final class F16Kernel implements WeightKernel {
         }
     }
 
+    /**
+     * Eight rows at once: decode reads eight streams of memory per core. A 65536 × 2048 F16 matrix on two threads of
+     * this project's 2-core Xeon (Emerald Rapids) streamed 23.6–31.2 GB/s against 20.2–27.3 with {@link #dot4}
+     * (alternated in one process).
+     */
+    @Override
+    public int decodeStreams() {
+        return 8;
+    }
+
+    /** {@link #dot} of eight rows at once (see {@link #decodeStreams}), sharing the loads of the activations. */
+    @Override
+    public void dot8(MemorySegment w, long offset, long gap, ActivationRows x, int row, float[] lanes, float[] out,
+            int o, int outGap) {
+        int n = x.width();
+        float[] a = x.rounded;
+        int xo = row * n;
+        long o0 = offset + 0 * gap;
+        long o1 = offset + 1 * gap;
+        long o2 = offset + 2 * gap;
+        long o3 = offset + 3 * gap;
+        long o4 = offset + 4 * gap;
+        long o5 = offset + 5 * gap;
+        long o6 = offset + 6 * gap;
+        long o7 = offset + 7 * gap;
+        FloatVector acc0 = FloatVector.zero(F);
+        FloatVector acc1 = FloatVector.zero(F);
+        FloatVector acc2 = FloatVector.zero(F);
+        FloatVector acc3 = FloatVector.zero(F);
+        FloatVector acc4 = FloatVector.zero(F);
+        FloatVector acc5 = FloatVector.zero(F);
+        FloatVector acc6 = FloatVector.zero(F);
+        FloatVector acc7 = FloatVector.zero(F);
+        int vectors = n & ~15;
+        for (int i = 0; i < vectors; i += 16) {
+            FloatVector xv = FloatVector.fromArray(F, a, xo + i);
+            IntVector h0 = (IntVector) ShortVector.fromMemorySegment(Simd.S_HALF, w, o0 + 2L * i, LE)
+                    .convertShape(VectorOperators.S2I, Simd.I, 0);
+            IntVector m0 = h0.and(0x7fff);
+            VectorMask<Integer> sub0 = m0.compare(VectorOperators.LT, 0x400);
+            acc0 = m0.lanewise(VectorOperators.LSHL, 13).add(0x38000000).add(0x00800000, sub0)
+                    .reinterpretAsFloats().sub(0x1p-14f, sub0.cast(F))
+                    .reinterpretAsInts().or(h0.and(0x80000000)).reinterpretAsFloats().fma(xv, acc0);
+            IntVector h1 = (IntVector) ShortVector.fromMemorySegment(Simd.S_HALF, w, o1 + 2L * i, LE)
+                    .convertShape(VectorOperators.S2I, Simd.I, 0);
+            IntVector m1 = h1.and(0x7fff);
+            VectorMask<Integer> sub1 = m1.compare(VectorOperators.LT, 0x400);
+            acc1 = m1.lanewise(VectorOperators.LSHL, 13).add(0x38000000).add(0x00800000, sub1)
+                    .reinterpretAsFloats().sub(0x1p-14f, sub1.cast(F))
+                    .reinterpretAsInts().or(h1.and(0x80000000)).reinterpretAsFloats().fma(xv, acc1);
+            IntVector h2 = (IntVector) ShortVector.fromMemorySegment(Simd.S_HALF, w, o2 + 2L * i, LE)
+                    .convertShape(VectorOperators.S2I, Simd.I, 0);
+            IntVector m2 = h2.and(0x7fff);
+            VectorMask<Integer> sub2 = m2.compare(VectorOperators.LT, 0x400);
+            acc2 = m2.lanewise(VectorOperators.LSHL, 13).add(0x38000000).add(0x00800000, sub2)
+                    .reinterpretAsFloats().sub(0x1p-14f, sub2.cast(F))
+                    .reinterpretAsInts().or(h2.and(0x80000000)).reinterpretAsFloats().fma(xv, acc2);
+            IntVector h3 = (IntVector) ShortVector.fromMemorySegment(Simd.S_HALF, w, o3 + 2L * i, LE)
+                    .convertShape(VectorOperators.S2I, Simd.I, 0);
+            IntVector m3 = h3.and(0x7fff);
+            VectorMask<Integer> sub3 = m3.compare(VectorOperators.LT, 0x400);
+            acc3 = m3.lanewise(VectorOperators.LSHL, 13).add(0x38000000).add(0x00800000, sub3)
+                    .reinterpretAsFloats().sub(0x1p-14f, sub3.cast(F))
+                    .reinterpretAsInts().or(h3.and(0x80000000)).reinterpretAsFloats().fma(xv, acc3);
+            IntVector h4 = (IntVector) ShortVector.fromMemorySegment(Simd.S_HALF, w, o4 + 2L * i, LE)
+                    .convertShape(VectorOperators.S2I, Simd.I, 0);
+            IntVector m4 = h4.and(0x7fff);
+            VectorMask<Integer> sub4 = m4.compare(VectorOperators.LT, 0x400);
+            acc4 = m4.lanewise(VectorOperators.LSHL, 13).add(0x38000000).add(0x00800000, sub4)
+                    .reinterpretAsFloats().sub(0x1p-14f, sub4.cast(F))
+                    .reinterpretAsInts().or(h4.and(0x80000000)).reinterpretAsFloats().fma(xv, acc4);
+            IntVector h5 = (IntVector) ShortVector.fromMemorySegment(Simd.S_HALF, w, o5 + 2L * i, LE)
+                    .convertShape(VectorOperators.S2I, Simd.I, 0);
+            IntVector m5 = h5.and(0x7fff);
+            VectorMask<Integer> sub5 = m5.compare(VectorOperators.LT, 0x400);
+            acc5 = m5.lanewise(VectorOperators.LSHL, 13).add(0x38000000).add(0x00800000, sub5)
+                    .reinterpretAsFloats().sub(0x1p-14f, sub5.cast(F))
+                    .reinterpretAsInts().or(h5.and(0x80000000)).reinterpretAsFloats().fma(xv, acc5);
+            IntVector h6 = (IntVector) ShortVector.fromMemorySegment(Simd.S_HALF, w, o6 + 2L * i, LE)
+                    .convertShape(VectorOperators.S2I, Simd.I, 0);
+            IntVector m6 = h6.and(0x7fff);
+            VectorMask<Integer> sub6 = m6.compare(VectorOperators.LT, 0x400);
+            acc6 = m6.lanewise(VectorOperators.LSHL, 13).add(0x38000000).add(0x00800000, sub6)
+                    .reinterpretAsFloats().sub(0x1p-14f, sub6.cast(F))
+                    .reinterpretAsInts().or(h6.and(0x80000000)).reinterpretAsFloats().fma(xv, acc6);
+            IntVector h7 = (IntVector) ShortVector.fromMemorySegment(Simd.S_HALF, w, o7 + 2L * i, LE)
+                    .convertShape(VectorOperators.S2I, Simd.I, 0);
+            IntVector m7 = h7.and(0x7fff);
+            VectorMask<Integer> sub7 = m7.compare(VectorOperators.LT, 0x400);
+            acc7 = m7.lanewise(VectorOperators.LSHL, 13).add(0x38000000).add(0x00800000, sub7)
+                    .reinterpretAsFloats().sub(0x1p-14f, sub7.cast(F))
+                    .reinterpretAsInts().or(h7.and(0x80000000)).reinterpretAsFloats().fma(xv, acc7);
+        }
+        acc0.intoArray(lanes, 0);
+        acc1.intoArray(lanes, 16);
+        acc2.intoArray(lanes, 32);
+        acc3.intoArray(lanes, 48);
+        acc4.intoArray(lanes, 64);
+        acc5.intoArray(lanes, 80);
+        acc6.intoArray(lanes, 96);
+        acc7.intoArray(lanes, 112);
+        for (int j = 0; j < 8; j++) {
+            long at = offset + j * gap;
+            float s = Simd.sum16(lanes, 16 * j);
+            for (int i = vectors; i < n; i++) {
+                s += Float.float16ToFloat(w.get(I16, at + 2L * i)) * a[xo + i];
+            }
+            out[o + j * outGap] = s;
+        }
+    }
+
     @Override
     public boolean blockProduct() {
         return true;

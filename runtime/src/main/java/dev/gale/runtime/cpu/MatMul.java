@@ -12,7 +12,7 @@ import java.util.List;
  * <ul>
  *   <li>One activation row (decode): each weight row is streamed once through the type's vector dot kernel, four
  *       rows a quarter of the thread's range apart at a time ({@link WeightKernel#dot4}), so that each core reads
- *       four streams of memory at once.</li>
+ *       four streams of memory at once; eight for F16 ({@link WeightKernel#dot8}).</li>
  *   <li>Several rows (prefill): {@value FloatGemm#ROWS} weight rows at a time are expanded into a per-thread
  *       panel, and every {@value FloatGemm#TOKENS} tokens of the batch are multiplied with it in registers, so
  *       each weight block is read from memory once per batch. Q8_0, Q4_0, F16 and BF16 weights and the repacked
@@ -167,15 +167,20 @@ public final class MatMul {
         ActivationRows in = x;
         float[] scratch = scratch(pool.workerIndex());
         int n = in.rows();
-        // four streams per thread: rows i, i + q, i + 2q and i + 3q of the range at once (WeightKernel.dot4); with
-        // several tokens, the later ones find the four rows in cache
-        int q = (end - start) / 4;
+        // four (or eight) streams per thread: rows i, i + q, i + 2q, ... of the range at once (WeightKernel.dot4,
+        // dot8); with several tokens, the later ones find the rows in cache
+        int streams = k.decodeStreams();
+        int q = (end - start) / streams;
         for (int i = start; i < start + q; i++) {
             for (int t = 0; t < n; t++) {
-                k.dot4(w, (rowStart + i) * rowBytes, q * rowBytes, in, t, scratch, out, t * outStride + outOffset + i, q);
+                if (streams == 8) {
+                    k.dot8(w, (rowStart + i) * rowBytes, q * rowBytes, in, t, scratch, out, t * outStride + outOffset + i, q);
+                } else {
+                    k.dot4(w, (rowStart + i) * rowBytes, q * rowBytes, in, t, scratch, out, t * outStride + outOffset + i, q);
+                }
             }
         }
-        for (int r = start + 4 * q; r < end; r++) {
+        for (int r = start + streams * q; r < end; r++) {
             long offset = (rowStart + r) * rowBytes;
             for (int t = 0; t < n; t++) {
                 out[t * outStride + outOffset + r] = k.dot(w, offset, in, t, scratch);

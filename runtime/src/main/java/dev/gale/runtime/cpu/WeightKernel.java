@@ -72,6 +72,24 @@ sealed interface WeightKernel
     }
 
     /**
+     * How many rows {@link MatMul}'s decode reads at once, each a stream of memory: 4 ({@link #dot4}), or 8
+     * ({@link #dot8}) for the kernels that override this and {@link #dot8}.
+     */
+    default int decodeStreams() {
+        return 4;
+    }
+
+    /**
+     * {@link #dot4} of eight weight rows, at bytes {@code offset + j * gap} into {@code out[o + j * outGap]}, j = 0..7,
+     * each bit for bit what {@link #dot} gives; by default two {@link #dot4}.
+     */
+    default void dot8(MemorySegment w, long offset, long gap, ActivationRows x, int row, float[] lanes, float[] out,
+            int o, int outGap) {
+        dot4(w, offset, gap, x, row, lanes, out, o, outGap);
+        dot4(w, offset + 4 * gap, gap, x, row, lanes, out, o + 4 * outGap, outGap);
+    }
+
+    /**
      * The largest batch that multiplies each weight row with the tokens directly, four at a time
      * ({@link #dotTokens4}), on the decode form of the activations, instead of through a panel: batches of
      * {@value MatMul#TOKEN_ROWS_MIN} tokens up to this many take that path. 0 for the kernels without it.

@@ -148,7 +148,7 @@ class MatMulTest {
     @ParameterizedTest(name = "{0} tokens {1} width {2}")
     @MethodSource("vectorTypesAndTokens")
     @org.junit.jupiter.params.provider.CsvSource({"Q8_0, 1, 1056", "Q8_0, 3, 1056"})
-    void decodeOfFourRowsAtOnceIsEachRowsDot(GgmlType type, int tokens, int wideWidth) {
+    void decodeOfFourOrEightRowsAtOnceIsEachRowsDot(GgmlType type, int tokens, int wideWidth) {
         Random rnd = new Random(31 + type.ordinal());
         int width = wideWidth > 0 ? wideWidth : switch (type.blockSize()) {
             case 1 -> 100;
