@@ -61,71 +61,12 @@ final class F16Kernel implements WeightKernel {
         return s;
     }
 
-    /** {@link #dot} of four rows at once (see {@link WeightKernel#dot4}), sharing the loads of the activations. */
-    @Override
-    public void dot4(MemorySegment w, long offset, long gap, ActivationRows x, int row, float[] lanes, float[] out,
-            int o, int outGap) {
-        int n = x.width();
-        float[] a = x.rounded;
-        int xo = row * n;
-        long o0 = offset;
-        long o1 = offset + gap;
-        long o2 = offset + 2 * gap;
-        long o3 = offset + 3 * gap;
-        FloatVector acc0 = FloatVector.zero(F);
-        FloatVector acc1 = acc0;
-        FloatVector acc2 = acc0;
-        FloatVector acc3 = acc0;
-        int vectors = n & ~15;
-        for (int i = 0; i < vectors; i += 16) {
-            FloatVector xv = FloatVector.fromArray(F, a, xo + i);
-            IntVector h0 = (IntVector) ShortVector.fromMemorySegment(Simd.S_HALF, w, o0 + 2L * i, LE)
-                    .convertShape(VectorOperators.S2I, Simd.I, 0);
-            IntVector m0 = h0.and(0x7fff);
-            VectorMask<Integer> sub0 = m0.compare(VectorOperators.LT, 0x400);
-            acc0 = m0.lanewise(VectorOperators.LSHL, 13).add(0x38000000).add(0x00800000, sub0)
-                    .reinterpretAsFloats().sub(0x1p-14f, sub0.cast(F))
-                    .reinterpretAsInts().or(h0.and(0x80000000)).reinterpretAsFloats().fma(xv, acc0);
-            IntVector h1 = (IntVector) ShortVector.fromMemorySegment(Simd.S_HALF, w, o1 + 2L * i, LE)
-                    .convertShape(VectorOperators.S2I, Simd.I, 0);
-            IntVector m1 = h1.and(0x7fff);
-            VectorMask<Integer> sub1 = m1.compare(VectorOperators.LT, 0x400);
-            acc1 = m1.lanewise(VectorOperators.LSHL, 13).add(0x38000000).add(0x00800000, sub1)
-                    .reinterpretAsFloats().sub(0x1p-14f, sub1.cast(F))
-                    .reinterpretAsInts().or(h1.and(0x80000000)).reinterpretAsFloats().fma(xv, acc1);
-            IntVector h2 = (IntVector) ShortVector.fromMemorySegment(Simd.S_HALF, w, o2 + 2L * i, LE)
-                    .convertShape(VectorOperators.S2I, Simd.I, 0);
-            IntVector m2 = h2.and(0x7fff);
-            VectorMask<Integer> sub2 = m2.compare(VectorOperators.LT, 0x400);
-            acc2 = m2.lanewise(VectorOperators.LSHL, 13).add(0x38000000).add(0x00800000, sub2)
-                    .reinterpretAsFloats().sub(0x1p-14f, sub2.cast(F))
-                    .reinterpretAsInts().or(h2.and(0x80000000)).reinterpretAsFloats().fma(xv, acc2);
-            IntVector h3 = (IntVector) ShortVector.fromMemorySegment(Simd.S_HALF, w, o3 + 2L * i, LE)
-                    .convertShape(VectorOperators.S2I, Simd.I, 0);
-            IntVector m3 = h3.and(0x7fff);
-            VectorMask<Integer> sub3 = m3.compare(VectorOperators.LT, 0x400);
-            acc3 = m3.lanewise(VectorOperators.LSHL, 13).add(0x38000000).add(0x00800000, sub3)
-                    .reinterpretAsFloats().sub(0x1p-14f, sub3.cast(F))
-                    .reinterpretAsInts().or(h3.and(0x80000000)).reinterpretAsFloats().fma(xv, acc3);
-        }
-        acc0.intoArray(lanes, 0);
-        acc1.intoArray(lanes, 16);
-        acc2.intoArray(lanes, 32);
-        acc3.intoArray(lanes, 48);
-        for (int j = 0; j < 4; j++) {
-            long at = offset + j * gap;
-            float s = Simd.sum16(lanes, 16 * j);
-            for (int i = vectors; i < n; i++) {
-                s += Float.float16ToFloat(w.get(I16, at + 2L * i)) * a[xo + i];
-            }
-            out[o + j * outGap] = s;
-        }
-    }
-
     /**
      * Eight rows at once: decode reads eight streams of memory per core. A 65536 × 2048 F16 matrix on two threads of
-     * this project's 2-core Xeon (Emerald Rapids) streamed 23.6–31.2 GB/s against 20.2–27.3 with {@link #dot4}
-     * (alternated in one process).
+     * a 2-core Xeon (Emerald Rapids) streamed 23.6–31.2 GB/s against 20.2–27.3 with the four-row kernel this
+     * replaced (alternated in one process), and the 1B shape decoded at 9.37–9.41 against 8.77–8.96 tok/s; sixteen
+     * rows ran slower (24–26 GB/s). A conversion of two instructions instead of ten (wrong for zeros and
+     * subnormals) streamed no faster: the reads, not the arithmetic, set the rate.
      */
     @Override
     public int decodeStreams() {
