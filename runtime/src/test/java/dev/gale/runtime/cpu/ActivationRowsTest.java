@@ -3,19 +3,78 @@ package dev.gale.runtime.cpu;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.gale.model.gguf.GgmlType;
 import java.util.Arrays;
 import java.util.Random;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIf;
 
-/** The vector Q8_0 quantization of activations gives exactly the scalar (ggml's) quants and scales. */
+/**
+ * The vector Q8_0 quantization of activations gives exactly the scalar (ggml's) quants and scales, and the activation
+ * tiles of {@link BlockGemm} hold each token's values where the layout says.
+ */
 @EnabledIf("wideVectors")
 class ActivationRowsTest {
+    private static final WorkerPool POOL = new WorkerPool(2);
+
     static boolean wideVectors() {
         return Simd.WIDE_VECTORS;
+    }
+
+    @AfterAll
+    static void closePool() {
+        POOL.close();
+    }
+
+    /**
+     * {@link ActivationRows#prepareTiles} on one thread and on two workers, over widths that are and are not whole
+     * blocks (odd ones too) and batches of one paired tile, whole tiles and a partial last tile, after a larger batch
+     * has left other values in the arrays: each element of each token is at its place of the layout, and every
+     * padding element and token is 0.
+     */
+    @Property(tries = 60)
+    void tilesHoldEachTokensValues(@ForAll @IntRange(min = 1, max = 600) int width,
+                                   @ForAll @IntRange(min = 1, max = 40) int tokens,
+                                   @ForAll boolean workers, @ForAll boolean f16) {
+        Random rnd = new Random(width * 100L + tokens);
+        int w = f16 ? width : (width + 31) / 32 * 32; // the Q8_0 form needs whole blocks
+        GgmlType form = f16 ? GgmlType.F16 : GgmlType.Q8_0;
+        ActivationRows x = new ActivationRows(48, w);
+        x.workers(workers ? POOL : null);
+        // a full batch first, so that stale values would show
+        for (int i = 0; i < 48 * w; i++) {
+            x.values()[i] = (float) rnd.nextGaussian();
+        }
+        x.set(48);
+        x.prepareTiles(form);
+        for (int i = 0; i < tokens * w; i++) {
+            x.values()[i] = (float) rnd.nextGaussian();
+        }
+        x.set(tokens);
+        x.prepareTiles(form);
+        float[] v;
+        if (f16) {
+            v = x.rounded(GgmlType.F16);
+        } else {
+            x.prepareQ8_0Values();
+            v = x.q8Values;
+        }
+        int bw = x.blockWidth();
+        int a = Simd.ALIGNED_FLOATS;
+        boolean paired = BlockGemm.onePairedTile(tokens);
+        int tiles = (tokens + 15) / 16;
+        for (int t = 0; t < tiles * 16; t++) {
+            for (int k = 0; k < bw; k++) {
+                int l = t % 16;
+                int at = paired ? a + (k & ~1) * 16 + l / 8 * 16 + l % 8 * 2 + (k & 1) : a + ((t / 16) * bw + k) * 16 + l;
+                float expected = t < tokens && k < w ? v[t * w + k] : 0f;
+                assertEquals(expected, x.tiles[at], "token " + t + " element " + k);
+            }
+        }
     }
 
     /** Quantizes block 0 of {@code block} both ways and compares. */
