@@ -194,6 +194,52 @@ final class F16Kernel implements WeightKernel {
     }
 
     /**
+     * Four rows element by element (see {@link WeightKernel#toBlockPanel4}), in a loop of its own for each panel form;
+     * the elements past the last whole 16 and the padding as {@link #toBlockPanel}. The 1B shape, alternating
+     * `CpuBenchmark` runs: a 16-token prompt 66.0 / 67.8 against 54.3 / 53.4 tok/s, prefill-128 110.6–116.2 against
+     * 103.7–110.1 (one run 99.2).
+     */
+    @Override
+    public void toBlockPanel4(MemorySegment w, long offset, long gap, int n, float[] panel, long[] pairs, int r,
+            int rowGap) {
+        int vectors = n & ~15;
+        if (pairs != null) {
+            for (int i = 0; i < vectors; i += 16) {
+                for (int j = 0; j < 4; j++) {
+                    IntVector h = (IntVector) ShortVector.fromMemorySegment(Simd.S_HALF, w, offset + j * gap + 2L * i, LE)
+                            .convertShape(VectorOperators.S2I, Simd.I, 0);
+                    IntVector magnitude = h.and(0x7fff);
+                    VectorMask<Integer> subnormal = magnitude.compare(VectorOperators.LT, 0x400);
+                    magnitude.lanewise(VectorOperators.LSHL, 13).add(0x38000000).add(0x00800000, subnormal)
+                            .reinterpretAsFloats().sub(0x1p-14f, subnormal.cast(F))
+                            .reinterpretAsInts().or(h.and(0x80000000)).reinterpretAsLongs()
+                            .intoArray(pairs, BlockGemm.pairAt(i >> 5, r + j * rowGap) + (i & 31) / 2);
+                }
+            }
+        } else {
+            for (int i = 0; i < vectors; i += 16) {
+                for (int j = 0; j < 4; j++) {
+                    IntVector h = (IntVector) ShortVector.fromMemorySegment(Simd.S_HALF, w, offset + j * gap + 2L * i, LE)
+                            .convertShape(VectorOperators.S2I, Simd.I, 0);
+                    IntVector magnitude = h.and(0x7fff);
+                    VectorMask<Integer> subnormal = magnitude.compare(VectorOperators.LT, 0x400);
+                    magnitude.lanewise(VectorOperators.LSHL, 13).add(0x38000000).add(0x00800000, subnormal)
+                            .reinterpretAsFloats().sub(0x1p-14f, subnormal.cast(F))
+                            .reinterpretAsInts().or(h.and(0x80000000)).reinterpretAsFloats()
+                            .intoArray(panel, BlockGemm.at(i >> 5, r + j * rowGap) + (i & 31));
+                }
+            }
+        }
+        for (int j = 0; j < 4; j++) {
+            long at = offset + j * gap;
+            for (int i = vectors; i < n; i++) {
+                BlockGemm.put(panel, pairs, i >> 5, r + j * rowGap, i & 31, Float.float16ToFloat(w.get(I16, at + 2L * i)));
+            }
+            BlockGemm.padRow(n, panel, pairs, r + j * rowGap);
+        }
+    }
+
+    /**
      * The 16 fp16 values at byte {@code at} as floats into {@code dst[o .. o + 16)}, or where {@code pairs} is not
      * null two to a long into {@code pairs[po .. po + 8)}, exactly: the exponent is rebiased 15 -> 127; a subnormal
      * is built as 2^-14 (1 + m/1024), then 2^-14 is taken away (no float arithmetic on subnormal inputs, which takes a
