@@ -196,7 +196,7 @@ final class F16Kernel implements WeightKernel {
     /**
      * Four rows element by element (see {@link WeightKernel#toBlockPanel4}), in a loop of its own for each panel form;
      * the elements past the last whole 16 and the padding as {@link #toBlockPanel}. The 1B shape, alternating
-     * `CpuBenchmark` runs: a 16-token prompt 66.0 / 67.8 against 54.3 / 53.4 tok/s, prefill-128 110.6–116.2 against
+     * {@code CpuBenchmark} runs: a 16-token prompt 66.0 / 67.8 against 54.3 / 53.4 tok/s, prefill-128 110.6–116.2 against
      * 103.7–110.1 (one run 99.2).
      */
     @Override
