@@ -13,7 +13,9 @@ import jdk.incubator.vector.VectorSpecies;
  * A sequence's logits then depended on when the JIT got to the attention loop, so a request in a batch could
  * produce other logits than alone. Here exp is Cephes' single-precision polynomial (within 2 ulp), built of
  * additions, multiplications and fused multiply-adds only, which are exact IEEE operations in every tier; the sum
- * adds per-lane partial sums in a fixed order.
+ * adds per-lane partial sums in a fixed order. The vector form is written out in each loop rather than called: a
+ * helper taking and returning a vector that the JIT does not inline allocates its vectors on every call (in one test
+ * JVM in a dozen, decode then kept allocating).
  */
 public final class Exponentials {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -51,7 +53,19 @@ public final class Exponentials {
         if (i < bound) {
             FloatVector sum = FloatVector.zero(F);
             for (; i < bound; i += F.length()) {
-                FloatVector e = exp(FloatVector.fromArray(F, src, i).sub(shift).mul(scale));
+                // exp(float)'s steps in every lane, written out here (see the class comment)
+                FloatVector arg = FloatVector.fromArray(F, src, i).sub(shift).mul(scale);
+                VectorMask<Float> under = arg.compare(VectorOperators.LT, MIN_ARGUMENT);
+                FloatVector x = arg.max(MIN_ARGUMENT).min(MAX_ARGUMENT);
+                FloatVector n = x.mul(LOG2E).add(ROUNDER).sub(ROUNDER);
+                FloatVector r = n.fma(FloatVector.broadcast(F, -LN2_HI), x);
+                r = n.fma(FloatVector.broadcast(F, -LN2_LO), r);
+                FloatVector p = r.fma(P0, P1).fma(r, FloatVector.broadcast(F, P2)).fma(r, FloatVector.broadcast(F, P3))
+                        .fma(r, FloatVector.broadcast(F, P4)).fma(r, FloatVector.broadcast(F, P5));
+                p = p.mul(r).mul(r).add(r).add(1f);
+                IntVector bits = ((IntVector) n.convert(VectorOperators.F2I, 0)).add(127)
+                        .lanewise(VectorOperators.LSHL, 23);
+                FloatVector e = p.mul(bits.reinterpretAsFloats()).blend(0f, under);
                 e.intoArray(dst, i);
                 sum = sum.add(e);
             }
@@ -68,20 +82,6 @@ public final class Exponentials {
         return total;
     }
 
-    /** e^x of every lane, each lane {@link #exp(float)}'s value. */
-    private static FloatVector exp(FloatVector arg) {
-        VectorMask<Float> under = arg.compare(VectorOperators.LT, MIN_ARGUMENT);
-        FloatVector x = arg.max(MIN_ARGUMENT).min(MAX_ARGUMENT);
-        FloatVector n = x.mul(LOG2E).add(ROUNDER).sub(ROUNDER);
-        FloatVector r = n.fma(FloatVector.broadcast(F, -LN2_HI), x);
-        r = n.fma(FloatVector.broadcast(F, -LN2_LO), r);
-        FloatVector p = r.fma(P0, P1).fma(r, FloatVector.broadcast(F, P2)).fma(r, FloatVector.broadcast(F, P3))
-                .fma(r, FloatVector.broadcast(F, P4)).fma(r, FloatVector.broadcast(F, P5));
-        p = p.mul(r).mul(r).add(r).add(1f);
-        IntVector bits = ((IntVector) n.convert(VectorOperators.F2I, 0)).add(127).lanewise(VectorOperators.LSHL, 23);
-        return p.mul(bits.reinterpretAsFloats()).blend(0f, under);
-    }
-
     /**
      * {@code out[o + i] = silu(gate[g + i]) × up[u + i]} for i in {@code [0, n)}: the gated activation of a SiLU
      * feed-forward block, silu(x) = x / (1 + e^−x) with this class's e^x, the same value in every lane and in the scalar
@@ -90,8 +90,20 @@ public final class Exponentials {
     public static void siluTimes(float[] gate, int g, float[] up, int u, float[] out, int o, int n) {
         int i = 0;
         for (int bound = F.loopBound(n); i < bound; i += F.length()) {
-            FloatVector x = FloatVector.fromArray(F, gate, g + i);
-            x.div(exp(x.neg()).add(1f)).mul(FloatVector.fromArray(F, up, u + i)).intoArray(out, o + i);
+            FloatVector g0 = FloatVector.fromArray(F, gate, g + i);
+            // exp(-g0) by exp(float)'s steps in every lane, written out here (see the class comment)
+            FloatVector arg = g0.neg();
+            VectorMask<Float> under = arg.compare(VectorOperators.LT, MIN_ARGUMENT);
+            FloatVector x = arg.max(MIN_ARGUMENT).min(MAX_ARGUMENT);
+            FloatVector k = x.mul(LOG2E).add(ROUNDER).sub(ROUNDER);
+            FloatVector r = k.fma(FloatVector.broadcast(F, -LN2_HI), x);
+            r = k.fma(FloatVector.broadcast(F, -LN2_LO), r);
+            FloatVector p = r.fma(P0, P1).fma(r, FloatVector.broadcast(F, P2)).fma(r, FloatVector.broadcast(F, P3))
+                    .fma(r, FloatVector.broadcast(F, P4)).fma(r, FloatVector.broadcast(F, P5));
+            p = p.mul(r).mul(r).add(r).add(1f);
+            IntVector bits = ((IntVector) k.convert(VectorOperators.F2I, 0)).add(127).lanewise(VectorOperators.LSHL, 23);
+            FloatVector e = p.mul(bits.reinterpretAsFloats()).blend(0f, under);
+            g0.div(e.add(1f)).mul(FloatVector.fromArray(F, up, u + i)).intoArray(out, o + i);
         }
         for (; i < n; i++) {
             float x = gate[g + i];
