@@ -337,7 +337,7 @@ public final class ActivationRows {
         }
         boolean paired = BlockGemm.onePairedTile(rows);
         tileSource = v;
-        gatherMaps(paired);
+        gatherMaps();
         run(paired ? width / 2 : width, tilesBody);
         if (paired && width % 2 != 0) {
             int k = width - 1;
@@ -400,7 +400,7 @@ public final class ActivationRows {
      * token l's row, for a whole tile (map 2) and for the batch's last tile (map 3), whose lanes past its last token
      * point into its first token's row (a masked gather still checks every lane's index).
      */
-    private void gatherMaps(boolean paired) {
+    private void gatherMaps() {
         int[][] maps = gatherMaps;
         if (maps == null) {
             maps = new int[4][BlockGemm.TILE];
