@@ -203,30 +203,18 @@ final class F16Kernel implements WeightKernel {
     public void toBlockPanel4(MemorySegment w, long offset, long gap, int n, float[] panel, long[] pairs, int r,
             int rowGap) {
         int vectors = n & ~15;
+        // toFloats inlines into each loop with its choice of form known (null passed, or pairs checked)
         if (pairs != null) {
             for (int i = 0; i < vectors; i += 16) {
                 for (int j = 0; j < 4; j++) {
-                    IntVector h = (IntVector) ShortVector.fromMemorySegment(Simd.S_HALF, w, offset + j * gap + 2L * i, LE)
-                            .convertShape(VectorOperators.S2I, Simd.I, 0);
-                    IntVector magnitude = h.and(0x7fff);
-                    VectorMask<Integer> subnormal = magnitude.compare(VectorOperators.LT, 0x400);
-                    magnitude.lanewise(VectorOperators.LSHL, 13).add(0x38000000).add(0x00800000, subnormal)
-                            .reinterpretAsFloats().sub(0x1p-14f, subnormal.cast(F))
-                            .reinterpretAsInts().or(h.and(0x80000000)).reinterpretAsLongs()
-                            .intoArray(pairs, BlockGemm.pairAt(i >> 5, r + j * rowGap) + (i & 31) / 2);
+                    toFloats(w, offset + j * gap + 2L * i, null, 0, pairs,
+                            BlockGemm.pairAt(i >> 5, r + j * rowGap) + (i & 31) / 2);
                 }
             }
         } else {
             for (int i = 0; i < vectors; i += 16) {
                 for (int j = 0; j < 4; j++) {
-                    IntVector h = (IntVector) ShortVector.fromMemorySegment(Simd.S_HALF, w, offset + j * gap + 2L * i, LE)
-                            .convertShape(VectorOperators.S2I, Simd.I, 0);
-                    IntVector magnitude = h.and(0x7fff);
-                    VectorMask<Integer> subnormal = magnitude.compare(VectorOperators.LT, 0x400);
-                    magnitude.lanewise(VectorOperators.LSHL, 13).add(0x38000000).add(0x00800000, subnormal)
-                            .reinterpretAsFloats().sub(0x1p-14f, subnormal.cast(F))
-                            .reinterpretAsInts().or(h.and(0x80000000)).reinterpretAsFloats()
-                            .intoArray(panel, BlockGemm.at(i >> 5, r + j * rowGap) + (i & 31));
+                    toFloats(w, offset + j * gap + 2L * i, panel, BlockGemm.at(i >> 5, r + j * rowGap) + (i & 31), null, 0);
                 }
             }
         }

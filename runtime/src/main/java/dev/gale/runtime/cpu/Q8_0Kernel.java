@@ -198,8 +198,7 @@ final class Q8_0Kernel implements WeightKernel {
     public void dot8(MemorySegment w, long offset, long gap, ActivationRows x, int row, float[] lanes, float[] out,
             int o, int outGap) {
         if (x.width() < WIDE || sideScales == null) {
-            dot4(w, offset, gap, x, row, lanes, out, o, outGap);
-            dot4(w, offset + 4 * gap, gap, x, row, lanes, out, o + 4 * outGap, outGap);
+            WeightKernel.super.dot8(w, offset, gap, x, row, lanes, out, o, outGap);
             return;
         }
         dot8Wide(w, offset, gap, sideScales, x.q8Values, row * x.width(), x.width() / BLOCK, lanes, out, o, outGap);
@@ -448,61 +447,49 @@ final class Q8_0Kernel implements WeightKernel {
     @Override
     public void toBlockPanel4(MemorySegment w, long offset, long gap, int n, float[] panel, long[] pairs, int r,
             int rowGap) {
-        // one loop for each panel form: a loop that stores to either compiles to about half the speed
+        // one loop for each panel form, toBlock inlined into each with its form known (null passed, or pairs
+        // checked): a loop that stores to either compiles to about half the speed
+        int blocks = n / BLOCK;
         if (pairs != null) {
-            toPairs4(w, offset, gap, n / BLOCK, pairs, r, rowGap);
-        } else {
-            toFloats4(w, offset, gap, n / BLOCK, panel, r, rowGap);
-        }
-    }
-
-    private static void toPairs4(MemorySegment w, long offset, long gap, int blocks, long[] pairs, int r, int rowGap) {
-        for (int b = 0; b < blocks; b++) {
-            for (int j = 0; j < 4; j++) {
-                long p = offset + j * gap + (long) BLOCK_BYTES * b;
-                float d = Float.float16ToFloat(w.get(I16, p));
-                int o = BlockGemm.pairAt(b, r + j * rowGap);
-                ((FloatVector) ByteVector.fromMemorySegment(Simd.B_QUARTER, w, p + 2, LE)
-                        .convertShape(VectorOperators.B2F, F, 0)).mul(d).reinterpretAsLongs().intoArray(pairs, o);
-                ((FloatVector) ByteVector.fromMemorySegment(Simd.B_QUARTER, w, p + 18, LE)
-                        .convertShape(VectorOperators.B2F, F, 0)).mul(d).reinterpretAsLongs().intoArray(pairs, o + 8);
+            for (int b = 0; b < blocks; b++) {
+                for (int j = 0; j < 4; j++) {
+                    toBlock(w, offset + j * gap + (long) BLOCK_BYTES * b, null, 0, pairs,
+                            BlockGemm.pairAt(b, r + j * rowGap));
+                }
             }
-        }
-    }
-
-    private static void toFloats4(MemorySegment w, long offset, long gap, int blocks, float[] panel, int r, int rowGap) {
-        for (int b = 0; b < blocks; b++) {
-            for (int j = 0; j < 4; j++) {
-                long p = offset + j * gap + (long) BLOCK_BYTES * b;
-                float d = Float.float16ToFloat(w.get(I16, p));
-                int o = BlockGemm.at(b, r + j * rowGap);
-                ((FloatVector) ByteVector.fromMemorySegment(Simd.B_QUARTER, w, p + 2, LE)
-                        .convertShape(VectorOperators.B2F, F, 0)).mul(d).intoArray(panel, o);
-                ((FloatVector) ByteVector.fromMemorySegment(Simd.B_QUARTER, w, p + 18, LE)
-                        .convertShape(VectorOperators.B2F, F, 0)).mul(d).intoArray(panel, o + 16);
+        } else {
+            for (int b = 0; b < blocks; b++) {
+                for (int j = 0; j < 4; j++) {
+                    toBlock(w, offset + j * gap + (long) BLOCK_BYTES * b, panel, BlockGemm.at(b, r + j * rowGap), null, 0);
+                }
             }
         }
     }
 
     @Override
     public void toBlockPanel(MemorySegment w, long offset, int n, float[] panel, long[] pairs, int r) {
-        int blocks = n / BLOCK;
-        for (int b = 0; b < blocks; b++) {
-            long p = offset + (long) BLOCK_BYTES * b;
-            int o = BlockGemm.at(b, r);
-            // quant times scale: exact (an 8-bit quant times an fp16 scale needs 19 bits)
-            float d = Float.float16ToFloat(w.get(I16, p));
-            FloatVector low = ((FloatVector) ByteVector.fromMemorySegment(Simd.B_QUARTER, w, p + 2, LE)
-                    .convertShape(VectorOperators.B2F, F, 0)).mul(d);
-            FloatVector high = ((FloatVector) ByteVector.fromMemorySegment(Simd.B_QUARTER, w, p + 18, LE)
-                    .convertShape(VectorOperators.B2F, F, 0)).mul(d);
-            if (pairs != null) {
-                low.reinterpretAsLongs().intoArray(pairs, BlockGemm.pairAt(b, r));
-                high.reinterpretAsLongs().intoArray(pairs, BlockGemm.pairAt(b, r) + 8);
-            } else {
-                low.intoArray(panel, o);
-                high.intoArray(panel, o + 16);
-            }
+        for (int b = 0; b < n / BLOCK; b++) {
+            toBlock(w, offset + (long) BLOCK_BYTES * b, panel, BlockGemm.at(b, r), pairs, BlockGemm.pairAt(b, r));
+        }
+    }
+
+    /**
+     * The block at byte {@code p} as its 32 values, quant times scale (exact: an 8-bit quant times an fp16 scale needs
+     * 19 bits), into {@code panel[o ..]}, or where {@code pairs} is not null two to a long into {@code pairs[po ..]}.
+     * Arrays in and out, so that it inlines without vectors crossing a call (see {@link Simd}).
+     */
+    private static void toBlock(MemorySegment w, long p, float[] panel, int o, long[] pairs, int po) {
+        float d = Float.float16ToFloat(w.get(I16, p));
+        FloatVector low = ((FloatVector) ByteVector.fromMemorySegment(Simd.B_QUARTER, w, p + 2, LE)
+                .convertShape(VectorOperators.B2F, F, 0)).mul(d);
+        FloatVector high = ((FloatVector) ByteVector.fromMemorySegment(Simd.B_QUARTER, w, p + 18, LE)
+                .convertShape(VectorOperators.B2F, F, 0)).mul(d);
+        if (pairs != null) {
+            low.reinterpretAsLongs().intoArray(pairs, po);
+            high.reinterpretAsLongs().intoArray(pairs, po + 8);
+        } else {
+            low.intoArray(panel, o);
+            high.intoArray(panel, o + 16);
         }
     }
 }
