@@ -65,8 +65,10 @@ final class F16Kernel implements WeightKernel {
      * Eight rows at once: decode reads eight streams of memory per core. A 65536 × 2048 F16 matrix on two threads of
      * a 2-core Xeon (Emerald Rapids) streamed 23.6–31.2 GB/s against 20.2–27.3 with the four-row kernel this
      * replaced (alternated in one process), and the 1B shape decoded at 9.37–9.41 against 8.77–8.96 tok/s; sixteen
-     * rows ran slower (24–26 GB/s). A conversion of two instructions instead of ten (wrong for zeros and
-     * subnormals) streamed no faster: the reads, not the arithmetic, set the rate.
+     * rows ran slower (24–26 GB/s). The work between the loads sets the rate from memory: read the same way, an integer
+     * add per load streams within 4 % of the probe's rate, four vector operations per 16 values (a stand-in for a hardware fp16
+     * conversion) at 84 % of it, this kernel's nine at 77 % (bench's {@code StreamWorkBenchmark}); the exact conversion
+     * cannot lose its subnormal correction, and the Vector API has no fp16 conversion.
      */
     @Override
     public int decodeStreams() {
