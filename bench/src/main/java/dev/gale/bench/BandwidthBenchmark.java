@@ -2,11 +2,9 @@ package dev.gale.bench;
 
 import dev.gale.runtime.cpu.WorkerPool;
 import java.util.concurrent.TimeUnit;
-import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
@@ -34,17 +32,6 @@ public class BandwidthBenchmark {
     private WorkerPool pool;
     private MemoryBandwidth probe;
 
-    /** The rate of bytes read. */
-    @AuxCounters(AuxCounters.Type.OPERATIONS)
-    @State(Scope.Thread)
-    public static class Traffic {
-        public double gigabytes;
-
-        @Setup(Level.Iteration)
-        public void reset() {
-            gigabytes = 0;
-        }
-    }
 
     @Setup
     public void setUp() {

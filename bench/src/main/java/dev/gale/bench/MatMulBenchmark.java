@@ -8,11 +8,9 @@ import dev.gale.runtime.cpu.WorkerPool;
 import java.lang.foreign.Arena;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
-import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
@@ -65,17 +63,6 @@ public class MatMulBenchmark {
     private double gigabytesPerProduct;
     private int next;
 
-    /** The rate of weight bytes read. */
-    @AuxCounters(AuxCounters.Type.OPERATIONS)
-    @State(Scope.Thread)
-    public static class Traffic {
-        public double gigabytes;
-
-        @Setup(Level.Iteration)
-        public void reset() {
-            gigabytes = 0;
-        }
-    }
 
     @Setup
     public void setUp() {

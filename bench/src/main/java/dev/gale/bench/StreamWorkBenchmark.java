@@ -15,11 +15,9 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
-import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
@@ -80,17 +78,6 @@ public class StreamWorkBenchmark {
     private int[][] sinks;
     private WorkerPool.RangeBody body;
 
-    /** The rate of matrix bytes read. */
-    @AuxCounters(AuxCounters.Type.OPERATIONS)
-    @State(Scope.Thread)
-    public static class Traffic {
-        public double gigabytes;
-
-        @Setup(Level.Iteration)
-        public void reset() {
-            gigabytes = 0;
-        }
-    }
 
     @Setup
     public void setUp() {
