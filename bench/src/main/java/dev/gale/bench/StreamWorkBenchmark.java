@@ -81,9 +81,16 @@ public class StreamWorkBenchmark {
 
     @Setup
     public void setUp() {
+        if (cols <= 0 || cols % 16 != 0) {
+            throw new IllegalArgumentException("cols: a positive multiple of 16, not " + cols);
+        }
         arena = Arena.ofShared();
         Random rnd = new Random(42);
         int rows = (int) (((long) megabytes << 20) / (2L * cols));
+        if (rows < 8 * threads) {
+            throw new IllegalArgumentException("megabytes: " + megabytes + " holds " + rows + " rows of " + cols
+                    + "; at least " + 8 * threads + " needed");
+        }
         matrix = RandomWeights.matrix(GgmlType.F16, cols, rows, rnd, arena);
         data = matrix.data();
         x = new ActivationRows(1, cols);
