@@ -66,7 +66,7 @@ final class F16Kernel implements WeightKernel {
      * a 2-core Xeon (Emerald Rapids) streamed 23.6–31.2 GB/s against 20.2–27.3 with the four-row kernel this
      * replaced (alternated in one process), and the 1B shape decoded at 9.37–9.41 against 8.77–8.96 tok/s; sixteen
      * rows ran slower (24–26 GB/s). The work between the loads sets the rate from memory: read the same way, an integer
-     * add per load streams within 4 % of the probe's rate, four vector operations per 16 values (a stand-in for a hardware fp16
+     * add per load streams within 5 % of the probe's rate, four vector operations per 16 values (a stand-in for a hardware fp16
      * conversion) at 84 % of it, this kernel's nine at 77 % (bench's {@code StreamWorkBenchmark}); the exact conversion
      * cannot lose its subnormal correction, and the Vector API has no fp16 conversion.
      */
