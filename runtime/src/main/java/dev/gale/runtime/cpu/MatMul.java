@@ -12,7 +12,8 @@ import java.util.List;
  * <ul>
  *   <li>One activation row (decode): each weight row is streamed once through the type's vector dot kernel, four
  *       rows a quarter of the thread's range apart at a time ({@link WeightKernel#dot4}), so that each core reads
- *       four streams of memory at once; eight for F16 ({@link WeightKernel#dot8}).</li>
+ *       four streams of memory at once; eight where the kernel's {@link WeightKernel#decodeStreams} says so (F16,
+ *       Q8_0 with its float scales: {@link WeightKernel#dot8}).</li>
  *   <li>Several rows (prefill): {@value FloatGemm#ROWS} weight rows at a time are expanded into a per-thread
  *       panel, and every {@value FloatGemm#TOKENS} tokens of the batch are multiplied with it in registers, so
  *       each weight block is read from memory once per batch. Q8_0, Q4_0, F16 and BF16 weights and the repacked
